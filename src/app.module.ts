@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AccountModule } from './account/account.module';
+import { ApiKeyGuard } from './common/api-key.guard';
+import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
+import { IdempotencyStore, MemoryIdempotencyStore } from './common/idempotency/idempotency.store';
+import { ProblemFilter } from './common/problem.filter';
+import { CompatModule } from './compat/compat.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { GenerationModule } from './generation/generation.module';
+import { HealthModule } from './health/health.module';
+import { LyricsModule } from './lyrics/lyrics.module';
+import { ObservabilityModule } from './observability/observability.module';
+import { ResilienceModule } from './resilience/resilience.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ metricsEnabled: config.metrics.enabled }),
+        ResilienceModule,
+        HealthModule,
+        GenerationModule,
+        LyricsModule,
+        AccountModule,
+        CompatModule,
+      ],
+      providers: [
+        { provide: IdempotencyStore, useClass: MemoryIdempotencyStore },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AccountModule } from '../account/account.module';
+import { GenerationModule } from '../generation/generation.module';
+import { LyricsModule } from '../lyrics/lyrics.module';
+import { SunoModule } from '../suno/suno.module';
+import { CompatController } from './compat.controller';
+
+@Module({
+  imports: [GenerationModule, LyricsModule, SunoModule, AccountModule],
+  controllers: [CompatController],
+})
+export class CompatModule {}

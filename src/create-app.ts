@@ -1,0 +1,58 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
+import { registerHttpObservability } from './observability/http-observability';
+import { createRootLogger } from './observability/logger';
+import { MetricsService } from './observability/metrics.service';
+import { SERVICE_VERSION } from './observability/tracing';
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  /** Where log lines go; tests pass a stream to read them back. */
+  logDestination?: DestinationStream;
+}
+
+/** Builds the gateway without listening, so tests and `main.ts` share one setup. */
+export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const root = createRootLogger({ level: config.log.level, pretty: config.log.pretty, destination: options.logDestination, serviceVersion: SERVICE_VERSION });
+  resetNestPinoRoot();
+  const nestLogger = new Logger(new PinoLogger({ pinoHttp: { logger: root } }), {});
+  const adapter = new FastifyAdapter({ bodyLimit: config.server.bodyLimitBytes, logger: false, return503OnClosing: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger: nestLogger, abortOnError: false });
+  app.useLogger(nestLogger);
+
+  const fastify = app.getHttpAdapter().getInstance();
+  registerHttpObservability(fastify, root, app.get(MetricsService));
+  // JSON only: a text/plain body answers 415 instead of reaching validation as a string.
+  fastify.removeContentTypeParser(['text/plain']);
+
+  app.useGlobalPipes(createValidationPipe());
+  setupSwagger(app);
+
+  return app;
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('suno-gateway')
+      .setDescription('REST gateway in front of Suno: songs, lyrics and credits. Errors are application/problem+json with a stable `code`.')
+      .setVersion(SERVICE_VERSION)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of the API_KEYS' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/** nestjs-pino keeps its root logger in a module variable; each app gets its own. */
+function resetNestPinoRoot(): void {
+  const mod = require('nestjs-pino/PinoLogger') as { __resetOutOfContextForTests?: () => void };
+  mod.__resetOutOfContextForTests?.();
+}

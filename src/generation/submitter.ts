@@ -1,0 +1,146 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppError } from '../common/app-error';
+import { ErrorCode } from '../common/error-codes';
+import { toAppError } from '../common/problem.filter';
+import { MetricsService } from '../observability/metrics.service';
+import { ResilienceService } from '../resilience/resilience.service';
+import { Account } from '../session/account';
+import { AccountsService } from '../session/accounts.service';
+import { Clip } from '../suno/clip';
+import { UpstreamError } from '../suno/upstream-error';
+import { ClipWatcher } from './clip-watcher';
+import { Generation, GenerationKind, SubmitFingerprint } from './generation';
+import { GenerationStore } from './generation.store';
+import { Reconciler } from './reconciler';
+
+export interface SubmitRequest {
+  kind: GenerationKind;
+  fingerprint: SubmitFingerprint;
+  send(account: Account): Promise<Clip[]>;
+}
+
+/** Account-level failures after which the next pool account is tried. */
+const ROTATE_ON: ReadonlySet<string> = new Set([ErrorCode.InsufficientCredits, ErrorCode.CaptchaRequired, ErrorCode.AccountSessionInvalid, ErrorCode.AccountSessionMissing, ErrorCode.AccountRevoked]);
+
+/**
+ * Submits work that spends credits, at most once per logical request. A slot of the
+ * account's bulkhead is held until the generation finishes. After an answer is lost, the
+ * account's newest clips are read before anything is sent again.
+ */
+@Injectable()
+export class Submitter {
+  private readonly logger = new Logger('Submitter');
+
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly resilience: ResilienceService,
+    private readonly store: GenerationStore,
+    private readonly watcher: ClipWatcher,
+    private readonly reconciler: Reconciler,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async submit(request: SubmitRequest, preferred?: Account): Promise<Generation> {
+    const tried = new Set<string>();
+    for (;;) {
+      const account = preferred ?? this.accounts.pick(tried);
+      try {
+        return await this.submitOn(account, request);
+      } catch (err) {
+        const mapped = toAppError(err);
+        if (preferred || !ROTATE_ON.has(mapped.code)) throw mapped;
+        this.markAccount(account, mapped);
+        tried.add(account.id);
+      }
+    }
+  }
+
+  private async submitOn(account: Account, request: SubmitRequest): Promise<Generation> {
+    const release = await this.resilience.bulkheads.acquire(account.id);
+    this.accounts.adjustLoad(account.id, 1);
+    const done = once(() => {
+      release();
+      this.accounts.adjustLoad(account.id, -1);
+    });
+    const generation: Generation = {
+      id: randomUUID(),
+      kind: request.kind,
+      accountId: account.id,
+      clips: [],
+      createdAt: new Date(),
+      submittedAtMs: Date.now(),
+      timedOut: false,
+      reconciling: false,
+    };
+    try {
+      generation.clips = await this.sendOnce(account, request, generation);
+    } catch (err) {
+      if (generation.clips.length === 0 && generation.fingerprint) {
+        // The answer was lost and reconciliation goes on in the background: keep the slot.
+        this.store.save(generation);
+        this.watcher.watch(generation, done);
+      } else {
+        done();
+      }
+      throw err;
+    }
+    this.store.save(generation);
+    this.metrics.m.generationsSubmitted.inc({ kind: request.kind });
+    this.watcher.watch(generation, done);
+
+    return generation;
+  }
+
+  private async sendOnce(account: Account, request: SubmitRequest, generation: Generation): Promise<Clip[]> {
+    try {
+      return await request.send(account);
+    } catch (err) {
+      if (!isAmbiguous(err)) throw err;
+      generation.fingerprint = request.fingerprint;
+      if (await this.reconciler.reconcile(account, generation).catch(() => false)) {
+        this.reconciler.record('adopted', generation, `found the clips after ${err.kind}`);
+
+        return generation.clips;
+      }
+      if (err.kind === 'timeout') {
+        this.reconciler.record('unknown', generation, 'submit timed out and no clips are visible yet; still looking');
+        throw new AppError({
+          status: 504,
+          code: ErrorCode.UpstreamTimeout,
+          detail: `The upstream did not answer the submit in time. It may still create the songs: query GET /v1/generations/${generation.id} later.`,
+          extra: { generation_id: generation.id },
+          cause: err,
+        });
+      }
+      generation.fingerprint = undefined;
+      if (err.kind !== 'reset') throw err;
+      this.reconciler.record('resubmitted', generation, 'connection dropped and the upstream shows no new clips');
+
+      return request.send(account);
+    }
+  }
+
+  private markAccount(account: Account, error: AppError): void {
+    if (error.code === ErrorCode.InsufficientCredits) this.accounts.transition(account, 'no_credits', 'the upstream reported insufficient credits', 10 * 60_000);
+    else if (error.code === ErrorCode.CaptchaRequired) this.accounts.transition(account, 'captcha_required', 'the upstream demands a captcha for generation', 5 * 60_000);
+    this.logger.warn({ account: account.id, code: error.code }, `trying another account after ${error.code} on ${account.id}`);
+  }
+}
+
+function isAmbiguous(err: unknown): err is UpstreamError {
+  if (!(err instanceof UpstreamError) || !err.mayHaveReachedUpstream) return false;
+  if (err.kind === 'http') return (err.status ?? 0) >= 500;
+
+  return err.kind === 'timeout' || err.kind === 'reset' || err.kind === 'bad_response';
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+}

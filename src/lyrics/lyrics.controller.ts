@@ -1,0 +1,26 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { CreateLyricsDto, LyricsIdParamDto, LyricsWaitQueryDto } from './dto/lyrics.dto';
+import { LyricsService, LyricsView } from './lyrics.service';
+
+@ApiTags('lyrics')
+@ApiBearerAuth()
+@Controller('v1/lyrics')
+export class LyricsController {
+  constructor(private readonly lyrics: LyricsService) {}
+
+  @Post()
+  @HttpCode(200)
+  @Idempotent()
+  @ApiOperation({ summary: 'Generate lyrics from a prompt; wait=true returns them when complete.' })
+  create(@Body() body: CreateLyricsDto, @Query() wait: LyricsWaitQueryDto): Promise<LyricsView> {
+    return this.lyrics.create(body.prompt, wait);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read a lyrics job; wait=true long-polls until complete.' })
+  get(@Param() params: LyricsIdParamDto, @Query() wait: LyricsWaitQueryDto): Promise<LyricsView> {
+    return this.lyrics.get(params.id, wait);
+  }
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/app-error';
+import { ErrorCode } from '../common/error-codes';
+import { requestContext } from '../common/request-context';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from '../observability/metrics.service';
+import { ACCOUNT_STATES, Account, AccountState, viewAccount, AccountView } from './account';
+
+/**
+ * The pool of configured accounts and their state machine. Every state change is logged
+ * once, with its reason, and mirrored in `suno_account_state`.
+ */
+@Injectable()
+export class AccountsService {
+  private readonly logger = new Logger('Accounts');
+  private readonly accounts: Account[];
+  /** Running generations per account, for least-loaded picking; maintained by the generation service. */
+  private readonly load = new Map<string, number>();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
+    this.accounts = config.accounts.map((c) => new Account(c));
+    for (const account of this.accounts) this.publishState(account);
+  }
+
+  all(): readonly Account[] {
+    return this.accounts;
+  }
+
+  get(id: string): Account | undefined {
+    return this.accounts.find((a) => a.id === id);
+  }
+
+  views(): AccountView[] {
+    return this.accounts.map(viewAccount);
+  }
+
+  transition(account: Account, state: AccountState, reason: string, coolDownMs?: number): void {
+    account.coolDownUntilMs = coolDownMs !== undefined ? Date.now() + coolDownMs : undefined;
+    if (account.state === state && account.stateReason === reason) return;
+    const previous = account.state;
+    account.state = state;
+    account.stateReason = reason;
+    account.stateChangedAt = new Date();
+    this.publishState(account);
+    const line = { account: account.id, from: previous, to: state, reason };
+    if (state === 'active') this.logger.log(line, `account ${account.id} is ${state}`);
+    else this.logger.warn(line, `account ${account.id} is ${state}: ${reason}`);
+  }
+
+  /**
+   * Picks the usable account with the fewest running generations, and records it in the
+   * request's log context. `exclude` skips accounts that already failed this request.
+   */
+  pick(exclude: ReadonlySet<string> = new Set()): Account {
+    let best: Account | undefined;
+    for (const account of this.accounts) {
+      if (!account.usable || exclude.has(account.id)) continue;
+      if (!best || this.loadOf(account) < this.loadOf(best)) best = account;
+    }
+    if (!best) {
+      const reasons = this.accounts.map((a) => `${a.id}: ${a.state} (${a.stateReason})`).join('; ');
+      throw new AppError({ status: 503, code: ErrorCode.NoUsableAccount, detail: `No account can serve requests right now. ${reasons}`, retryAfterS: 30 });
+    }
+    requestContext.setAccount(best.id);
+
+    return best;
+  }
+
+  adjustLoad(accountId: string, delta: number): void {
+    this.load.set(accountId, Math.max(0, (this.load.get(accountId) ?? 0) + delta));
+  }
+
+  private loadOf(account: Account): number {
+    return this.load.get(account.id) ?? 0;
+  }
+
+  private publishState(account: Account): void {
+    for (const state of ACCOUNT_STATES) {
+      this.metrics.m.accountState.set({ account: account.id, state }, state === account.state ? 1 : 0);
+    }
+  }
+}
