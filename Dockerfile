@@ -4,7 +4,7 @@
 # stage, runtime, is the default) and the upstream emulator for demos with
 # `docker build --target emulator -t suno-gateway-emulator:dev .`.
 #
-# Node 20 is the version the project's tests run on (see "engines" in package.json); change
+# Node 20 is the version the project's tests run on (see "engines" in package.json). Change
 # NODE_IMAGE to move to another Node line, for example node:22-bookworm-slim.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -33,7 +33,6 @@ ENV NODE_ENV=development \
     EMULATOR_HOST=0.0.0.0 \
     EMULATOR_PORT=3100
 COPY tsconfig.json .swcrc ./
-COPY src ./src
 COPY test/emulator ./test/emulator
 USER node
 EXPOSE 3100
@@ -53,6 +52,6 @@ EXPOSE 3000
 # readiness off, drains (SHUTDOWN_DRAIN_MS), waits for long polls (SHUTDOWN_WAIT_CAP_MS) and
 # exits. No init process is needed, because the gateway starts no child processes whose
 # zombies PID 1 would have to reap. Kubernetes probes /health/*, so the image declares no
-# HEALTHCHECK; docker-compose.yml defines one.
+# HEALTHCHECK, and docker-compose.yml defines its own.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -1,6 +1,7 @@
+import type { OperationClass } from '../resilience/retry-policy';
 import { UpstreamHost } from './upstream-error';
 
-export type OperationClass = 'auth' | 'read' | 'submit';
+export type { OperationClass };
 
 /** One upstream operation of the protocol, named as in metrics, spans and the emulator. */
 export type UpstreamOperation =

@@ -1,5 +1,10 @@
 import { readdirSync } from 'node:fs';
-import { catalogMetricNames, catalogMetricOf, extractMetricNames, isKnownSeries } from './support/promql';
+import {
+  catalogMetricNames,
+  catalogMetricOf,
+  extractMetricNames,
+  isKnownSeries,
+} from './support/promql';
 import { readText, readYaml, repoPath } from './support/repo';
 import { composeBindMounts, readCompose } from './support/compose';
 
@@ -28,7 +33,13 @@ interface Dashboard {
   uid: string;
   title: string;
   panels: Panel[];
-  templating?: { list: { name: string; query?: string | { query: string }; datasource?: DataSourceRef | string }[] };
+  templating?: {
+    list: {
+      name: string;
+      query?: string | { query: string };
+      datasource?: DataSourceRef | string;
+    }[];
+  };
 }
 
 interface ProvisionedDataSource {
@@ -43,12 +54,16 @@ const DASHBOARD_DIR = 'deploy/grafana/dashboards';
 const DATASOURCES_PATH = 'deploy/grafana/provisioning/datasources/datasources.yml';
 const PROVIDERS_PATH = 'deploy/grafana/provisioning/dashboards/dashboards.yml';
 
-const dashboardFiles = readdirSync(repoPath(DASHBOARD_DIR)).filter((file) => file.endsWith('.json'));
+const dashboardFiles = readdirSync(repoPath(DASHBOARD_DIR)).filter((file) =>
+  file.endsWith('.json'),
+);
 const dashboards = dashboardFiles.map((file) => ({
   file,
   dashboard: JSON.parse(readText(`${DASHBOARD_DIR}/${file}`)) as Dashboard,
 }));
-const dataSources = readYaml<{ datasources: ProvisionedDataSource[] }>(DATASOURCES_PATH).datasources;
+const dataSources = readYaml<{ datasources: ProvisionedDataSource[] }>(
+  DATASOURCES_PATH,
+).datasources;
 const recordingRules = new Set(
   readYaml<{ groups: { rules: { record?: string }[] }[] }>('deploy/prometheus/alerts.yml')
     .groups.flatMap((group) => group.rules)
@@ -59,11 +74,13 @@ function allPanels(panels: Panel[]): Panel[] {
   return panels.flatMap((panel) => [panel, ...allPanels(panel.panels ?? [])]);
 }
 
-/** Every PromQL expression of a dashboard: panel targets and variable queries. */
+/** Collects every PromQL expression of a dashboard, from panel targets and variable queries. */
 function expressions(dashboard: Dashboard): { where: string; expr: string }[] {
   const fromPanels = allPanels(dashboard.panels).flatMap((panel) =>
     (panel.targets ?? []).flatMap((target) =>
-      target.expr ? [{ where: `panel "${panel.title}" ${target.refId ?? ''}`, expr: target.expr }] : [],
+      target.expr
+        ? [{ where: `panel "${panel.title}" ${target.refId ?? ''}`, expr: target.expr }]
+        : [],
     ),
   );
   const fromVariables = (dashboard.templating?.list ?? []).flatMap((variable) => {
@@ -76,12 +93,14 @@ function expressions(dashboard: Dashboard): { where: string; expr: string }[] {
   return [...fromPanels, ...fromVariables];
 }
 
-/** Every data source reference of a dashboard, with where it sits. */
+/** Lists every data source reference of a dashboard, with the panel or variable that holds it. */
 function dataSourceRefs(dashboard: Dashboard): { where: string; ref: DataSourceRef | string }[] {
   const fromPanels = allPanels(dashboard.panels).flatMap((panel) => [
     ...(panel.datasource ? [{ where: `panel "${panel.title}"`, ref: panel.datasource }] : []),
     ...(panel.targets ?? []).flatMap((target) =>
-      target.datasource ? [{ where: `panel "${panel.title}" ${target.refId ?? ''}`, ref: target.datasource }] : [],
+      target.datasource
+        ? [{ where: `panel "${panel.title}" ${target.refId ?? ''}`, ref: target.datasource }]
+        : [],
     ),
   ]);
   const fromVariables = (dashboard.templating?.list ?? []).flatMap((variable) =>
@@ -92,7 +111,7 @@ function dataSourceRefs(dashboard: Dashboard): { where: string; ref: DataSourceR
 }
 
 describe('grafana dashboards', () => {
-  it('exist', () => {
+  it('include at least one file', () => {
     expect(dashboardFiles.length).toBeGreaterThan(0);
   });
 
@@ -103,32 +122,41 @@ describe('grafana dashboards', () => {
     expect(new Set(uids).size).toBe(uids.length);
   });
 
-  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))('%s has unique panel ids', (_file, dashboard) => {
-    const ids = allPanels(dashboard.panels).map((panel) => panel.id);
-    const duplicates = ids.filter((id, index) => ids.indexOf(id) !== index);
+  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))(
+    '%s has unique panel ids',
+    (_file, dashboard) => {
+      const ids = allPanels(dashboard.panels).map((panel) => panel.id);
+      const duplicates = ids.filter((id, index) => ids.indexOf(id) !== index);
 
-    expect(ids.every((id) => Number.isInteger(id))).toBe(true);
-    expect(duplicates).toEqual([]);
-  });
+      expect(ids.every((id) => Number.isInteger(id))).toBe(true);
+      expect(duplicates).toEqual([]);
+    },
+  );
 
-  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))('%s queries only known metrics', (_file, dashboard) => {
-    const unknown = expressions(dashboard).flatMap(({ where, expr }) =>
-      extractMetricNames(expr)
-        .filter((name) => !isKnownSeries(name, recordingRules))
-        .map((name) => `${where}: ${name}`),
-    );
+  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))(
+    '%s queries only known metrics',
+    (_file, dashboard) => {
+      const unknown = expressions(dashboard).flatMap(({ where, expr }) =>
+        extractMetricNames(expr)
+          .filter((name) => !isKnownSeries(name, recordingRules))
+          .map((name) => `${where}: ${name}`),
+      );
 
-    expect(unknown).toEqual([]);
-  });
+      expect(unknown).toEqual([]);
+    },
+  );
 
-  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))('%s has a query in every panel', (_file, dashboard) => {
-    const empty = allPanels(dashboard.panels)
-      .filter((panel) => panel.type !== 'row')
-      .filter((panel) => !(panel.targets ?? []).some((target) => target.expr))
-      .map((panel) => panel.title);
+  it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))(
+    '%s has a query in every panel',
+    (_file, dashboard) => {
+      const empty = allPanels(dashboard.panels)
+        .filter((panel) => panel.type !== 'row')
+        .filter((panel) => !(panel.targets ?? []).some((target) => target.expr))
+        .map((panel) => panel.title);
 
-    expect(empty).toEqual([]);
-  });
+      expect(empty).toEqual([]);
+    },
+  );
 
   it.each(dashboards.map(({ file, dashboard }) => [file, dashboard]))(
     '%s references data sources by provisioned uid',
@@ -148,7 +176,10 @@ describe('grafana dashboards', () => {
       const withoutExemplars = allPanels(dashboard.panels)
         .filter((panel) => panel.type === 'timeseries')
         .flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel, target })))
-        .filter(({ target }) => /histogram_quantile\(.*_bucket/.test(target.expr ?? '') && target.exemplar !== true)
+        .filter(
+          ({ target }) =>
+            /histogram_quantile\(.*_bucket/.test(target.expr ?? '') && target.exemplar !== true,
+        )
         .map(({ panel, target }) => `${panel.title} ${target.refId}`);
 
       expect(withoutExemplars).toEqual([]);
@@ -156,11 +187,15 @@ describe('grafana dashboards', () => {
   );
 
   describe('coverage', () => {
-    const exprs = dashboards.flatMap(({ dashboard }) => expressions(dashboard).map(({ expr }) => expr));
-    const shown = new Set(exprs.flatMap(extractMetricNames).map((name) => catalogMetricOf(name) ?? name));
+    const exprs = dashboards.flatMap(({ dashboard }) =>
+      expressions(dashboard).map(({ expr }) => expr),
+    );
+    const shownMetrics = new Set(
+      exprs.flatMap(extractMetricNames).map((name) => catalogMetricOf(name) ?? name),
+    );
 
     it.each(catalogMetricNames().map((name) => [name]))('shows %s', (name) => {
-      expect(shown).toContain(name);
+      expect(shownMetrics).toContain(name);
     });
 
     it.each([
@@ -173,18 +208,23 @@ describe('grafana dashboards', () => {
       expect(exprs.some((expr) => extractMetricNames(expr).includes(name))).toBe(true);
     });
 
-    it.each([['0.5'], ['0.9'], ['0.99']])('shows the %s quantile of latency per route', (quantile) => {
-      const pattern = new RegExp(
-        `histogram_quantile\\(${quantile.replace('.', '\\.')}, sum by \\(le, http_route\\) \\(rate\\(http_server_request_duration_seconds_bucket\\{`,
-      );
+    it.each([['0.5'], ['0.9'], ['0.99']])(
+      'shows the %s quantile of latency per route',
+      (quantile) => {
+        const pattern = new RegExp(
+          `histogram_quantile\\(${quantile.replace('.', '\\.')}, sum by \\(le, http_route\\) \\(rate\\(http_server_request_duration_seconds_bucket\\{`,
+        );
 
-      expect(exprs.some((expr) => pattern.test(expr))).toBe(true);
-    });
+        expect(exprs.some((expr) => pattern.test(expr))).toBe(true);
+      },
+    );
 
     it('shows token time left as expiry minus now', () => {
-      expect(exprs.some((expr) => /suno_session_token_expiry_timestamp_seconds\{[^}]*\}\) - time\(\)/.test(expr))).toBe(
-        true,
-      );
+      expect(
+        exprs.some((expr) =>
+          /suno_session_token_expiry_timestamp_seconds\{[^}]*\}\) - time\(\)/.test(expr),
+        ),
+      ).toBe(true);
     });
   });
 });
@@ -213,11 +253,16 @@ describe('grafana provisioning', () => {
   });
 
   it('mounts the provisioning folder where Grafana reads it', () => {
-    expect(grafanaMounts).toContainEqual({ source: 'deploy/grafana/provisioning', target: '/etc/grafana/provisioning' });
+    expect(grafanaMounts).toContainEqual({
+      source: 'deploy/grafana/provisioning',
+      target: '/etc/grafana/provisioning',
+    });
   });
 
   it('loads dashboards from the folder compose mounts', () => {
-    const providers = readYaml<{ providers: { options: { path: string } }[] }>(PROVIDERS_PATH).providers;
+    const providers = readYaml<{ providers: { options: { path: string } }[] }>(
+      PROVIDERS_PATH,
+    ).providers;
     const dashboardMount = grafanaMounts.find((mount) => mount.source === DASHBOARD_DIR);
 
     expect(dashboardMount).toBeDefined();

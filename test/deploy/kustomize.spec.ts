@@ -6,13 +6,26 @@ import { parseYamlStream, repoPath, ROOT } from './support/repo';
 import { KUBECTL, describeWithTool } from './support/tools';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML */
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [key: string]: any;
+};
 
-const PROBE_PATHS = { startupProbe: '/health/startup', readinessProbe: '/health/ready', livenessProbe: '/health/live' };
+const PROBE_PATHS = {
+  startupProbe: '/health/startup',
+  readinessProbe: '/health/ready',
+  livenessProbe: '/health/live',
+};
 const PLACEHOLDER = 'REPLACE_ME';
 
 function render(kubectl: string, dir: string): Manifest[] {
-  const result = spawnSync(kubectl, ['kustomize', dir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(kubectl, ['kustomize', dir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.status !== 0) {
     throw new Error(`kubectl kustomize ${dir} failed (exit ${result.status}):\n${result.stderr}`);
   }
@@ -22,11 +35,11 @@ function render(kubectl: string, dir: string): Manifest[] {
 
 /**
  * Validates one object against the Kubernetes OpenAPI schema through the kubernetes-models
- * class for its apiVersion and kind. Throws when no class exists, so a new kind gets a look.
+ * class for its apiVersion and kind. Throws when the package has no class for the kind, so a
+ * new kind needs its own check.
  */
 function validateAgainstSchema(manifest: Manifest): void {
   const groupPath = manifest.apiVersion.includes('/') ? manifest.apiVersion : `v1`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module path depends on the kind
   const module = require(`kubernetes-models/${groupPath}/${manifest.kind}`);
   const Model = module[manifest.kind];
 
@@ -46,12 +59,19 @@ function containerOf(deployment: Manifest): any {
   return deployment.spec.template.spec.containers.find((c: any) => c.name === 'gateway');
 }
 
-/** The container's environment: ConfigMaps from envFrom, then env entries with plain values. */
+/** Builds the container's environment from its envFrom ConfigMaps, then its env entries with plain values. */
 function environmentOf(manifests: Manifest[], container: any): Record<string, string> {
   const fromConfigMaps = (container.envFrom ?? [])
     .filter((source: any) => source.configMapRef)
-    .map((source: any) => manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === source.configMapRef.name)?.data ?? {});
-  const direct = Object.fromEntries((container.env ?? []).filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+    .map(
+      (source: any) =>
+        manifests.find(
+          (m) => m.kind === 'ConfigMap' && m.metadata.name === source.configMapRef.name,
+        )?.data ?? {},
+    );
+  const direct = Object.fromEntries(
+    (container.env ?? []).filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]),
+  );
 
   return Object.assign({}, ...fromConfigMaps, direct);
 }
@@ -112,7 +132,15 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
     it('renders the expected kinds', () => {
       const kinds = manifests().map((m) => m.kind);
 
-      expect(kinds).toEqual(expect.arrayContaining(['Deployment', 'Service', 'ConfigMap', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']));
+      expect(kinds).toEqual(
+        expect.arrayContaining([
+          'Deployment',
+          'Service',
+          'ConfigMap',
+          'PodDisruptionBudget',
+          'HorizontalPodAutoscaler',
+        ]),
+      );
     });
 
     it('probes the health routes on container port 3000', () => {
@@ -121,14 +149,20 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       expect(ports).toContainEqual(expect.objectContaining({ name: 'http', containerPort: 3000 }));
       for (const [probe, path] of Object.entries(PROBE_PATHS)) {
         const httpGet = container()[probe]?.httpGet;
-        const port = typeof httpGet?.port === 'string' ? ports.find((p) => p.name === httpGet.port)?.containerPort : httpGet?.port;
+        const port =
+          typeof httpGet?.port === 'string'
+            ? ports.find((p) => p.name === httpGet.port)?.containerPort
+            : httpGet?.port;
 
         expect({ probe, path: httpGet?.path, port }).toEqual({ probe, path, port: 3000 });
       }
     });
 
     it('rolls out without reducing capacity', () => {
-      expect(deployment().spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      expect(deployment().spec.strategy).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+      });
     });
 
     it('allows preStop, drain and wait cap within the grace period', () => {
@@ -140,7 +174,9 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       expect(drainSeconds).toBeGreaterThanOrEqual(0);
       expect(waitCapSeconds).toBeGreaterThanOrEqual(0);
       expect(sleepSeconds).toBeGreaterThan(0);
-      expect(podSpec().terminationGracePeriodSeconds).toBeGreaterThan(sleepSeconds + drainSeconds + waitCapSeconds);
+      expect(podSpec().terminationGracePeriodSeconds).toBeGreaterThan(
+        sleepSeconds + drainSeconds + waitCapSeconds,
+      );
     });
 
     it('runs as a non-root user without privileges', () => {
@@ -164,8 +200,12 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
     it('sets resource requests and limits', () => {
       const resources = container().resources;
 
-      expect(resources.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
-      expect(resources.limits).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
+      expect(resources.requests).toEqual(
+        expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
+      );
+      expect(resources.limits).toEqual(
+        expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }),
+      );
     });
 
     it('keeps the V8 heap below the memory limit', () => {
@@ -176,8 +216,12 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
     });
 
     it('reads configuration from a rendered ConfigMap', () => {
-      const names = container().envFrom.map((source: any) => source.configMapRef?.name).filter(Boolean);
-      const configMaps = manifests().filter((m) => m.kind === 'ConfigMap').map((m) => m.metadata.name);
+      const names = container()
+        .envFrom.map((source: any) => source.configMapRef?.name)
+        .filter(Boolean);
+      const configMaps = manifests()
+        .filter((m) => m.kind === 'ConfigMap')
+        .map((m) => m.metadata.name);
 
       expect(names.length).toBeGreaterThan(0);
       expect(configMaps).toEqual(expect.arrayContaining(names));
@@ -188,7 +232,9 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       const secretNames = ['API_KEYS', 'SUNO_COOKIE'];
 
       for (const name of secretNames) {
-        expect(env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name).toBe('suno-gateway-secrets');
+        expect(env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name).toBe(
+          'suno-gateway-secrets',
+        );
       }
       const configData = manifests()
         .filter((m) => m.kind === 'ConfigMap')
@@ -202,7 +248,9 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
         .filter((m) => m.kind === 'Secret')
         .flatMap((m) => [
           ...Object.values<string>(m.stringData ?? {}),
-          ...Object.values<string>(m.data ?? {}).map((v) => Buffer.from(v, 'base64').toString('utf8')),
+          ...Object.values<string>(m.data ?? {}).map((v) =>
+            Buffer.from(v, 'base64').toString('utf8'),
+          ),
         ]);
 
       expect(values.filter((value) => !value.includes(PLACEHOLDER))).toEqual([]);
@@ -212,7 +260,11 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       const annotations = deployment().spec.template.metadata.annotations;
 
       expect(annotations).toEqual(
-        expect.objectContaining({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '3000', 'prometheus.io/path': '/metrics' }),
+        expect.objectContaining({
+          'prometheus.io/scrape': 'true',
+          'prometheus.io/port': '3000',
+          'prometheus.io/path': '/metrics',
+        }),
       );
     });
 
@@ -232,7 +284,11 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       const hpa = only(manifests(), 'HorizontalPodAutoscaler');
 
       expect(hpa.apiVersion).toBe('autoscaling/v2');
-      expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment().metadata.name });
+      expect(hpa.spec.scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: deployment().metadata.name,
+      });
       expect(hpa.spec.minReplicas).toBeLessThanOrEqual(hpa.spec.maxReplicas);
       expect(deployment().spec.replicas).toBe(hpa.spec.minReplicas);
     });
@@ -269,7 +325,9 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
 
   it('leaves the example Secret out of production', () => {
     expect(rendered.production.filter((m) => m.kind === 'Secret')).toEqual([]);
-    expect(rendered.local.filter((m) => m.kind === 'Secret').map((m) => m.metadata.name)).toEqual(['suno-gateway-secrets']);
+    expect(rendered.local.filter((m) => m.kind === 'Secret').map((m) => m.metadata.name)).toEqual([
+      'suno-gateway-secrets',
+    ]);
   });
 
   it('renders the ServiceMonitor component against the Service', () => {
@@ -287,7 +345,9 @@ describeWithTool('kustomize overlays', KUBECTL, (kubectl) => {
       const service = only(manifests, 'Service');
 
       expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
-      expect(matchesLabels(monitor.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(true);
+      expect(matchesLabels(monitor.spec.selector.matchLabels, service.metadata.labels ?? {})).toBe(
+        true,
+      );
       expect(service.spec.ports.map((p: any) => p.name)).toContain(monitor.spec.endpoints[0].port);
       expect(monitor.spec.endpoints[0].path).toBe('/metrics');
     } finally {

@@ -39,7 +39,11 @@ const recordingRules = new Set(rules.flatMap((rule) => (rule.record ? [rule.reco
 function runPromtool(promtool: string, args: string[]) {
   const result = spawnSync(promtool, args, { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
 
-  return { command: `promtool ${args.join(' ')}`, status: result.status, output: `${result.stdout}${result.stderr}` };
+  return {
+    command: `promtool ${args.join(' ')}`,
+    status: result.status,
+    output: `${result.stdout}${result.stderr}`,
+  };
 }
 
 describeWithTool('promtool', PROMTOOL, (promtool) => {
@@ -59,7 +63,10 @@ describeWithTool('promtool', PROMTOOL, (promtool) => {
 describe('alert rules', () => {
   const tests = readYaml<TestFile>(RULE_TESTS_PATH).tests;
   const cases = tests.flatMap((group) =>
-    (group.alert_rule_test ?? []).map((testCase) => ({ ...testCase, seriesCount: group.input_series?.length ?? 0 })),
+    (group.alert_rule_test ?? []).map((testCase) => ({
+      ...testCase,
+      seriesCount: group.input_series?.length ?? 0,
+    })),
   );
   const runbookAnchors = markdownAnchors(RUNBOOK_PATH);
 
@@ -81,20 +88,26 @@ describe('alert rules', () => {
     );
   });
 
-  it.each(alerts.map((rule) => [rule.alert, rule]))('%s has severity and annotations', (_name, rule) => {
-    expect(['page', 'ticket']).toContain(rule.labels?.severity);
-    expect(rule.annotations?.summary).toEqual(expect.any(String));
-    expect(rule.annotations?.description).toEqual(expect.any(String));
-    expect(rule.annotations?.runbook_url).toEqual(expect.any(String));
-  });
+  it.each(alerts.map((rule) => [rule.alert, rule]))(
+    '%s has severity and annotations',
+    (_name, rule) => {
+      expect(['page', 'ticket']).toContain(rule.labels?.severity);
+      expect(rule.annotations?.summary).toEqual(expect.any(String));
+      expect(rule.annotations?.description).toEqual(expect.any(String));
+      expect(rule.annotations?.runbook_url).toEqual(expect.any(String));
+    },
+  );
 
-  it.each(alerts.map((rule) => [rule.alert, rule]))('%s links to its runbook section', (name, rule) => {
-    const [file, anchor] = (rule.annotations?.runbook_url ?? '').split('#');
+  it.each(alerts.map((rule) => [rule.alert, rule]))(
+    '%s links to its runbook section',
+    (name, rule) => {
+      const [file, anchor] = (rule.annotations?.runbook_url ?? '').split('#');
 
-    expect(file).toBe(RUNBOOK_PATH);
-    expect(anchor).toBe(String(name).toLowerCase());
-    expect(runbookAnchors).toContain(anchor);
-  });
+      expect(file).toBe(RUNBOOK_PATH);
+      expect(anchor).toBe(String(name).toLowerCase());
+      expect(runbookAnchors).toContain(anchor);
+    },
+  );
 
   it.each(alerts.map((rule) => [rule.alert]))('%s has a firing test case', (name) => {
     const firing = cases.filter((c) => c.alertname === name && (c.exp_alerts?.length ?? 0) > 0);
@@ -102,14 +115,17 @@ describe('alert rules', () => {
     expect(firing.length).toBeGreaterThan(0);
   });
 
-  it.each(alerts.map((rule) => [rule.alert]))('%s has a quiet test case with input series', (name) => {
-    const quiet = cases.filter((c) => c.alertname === name && (c.exp_alerts?.length ?? 0) === 0);
+  it.each(alerts.map((rule) => [rule.alert]))(
+    '%s has a quiet test case with input series',
+    (name) => {
+      const quiet = cases.filter((c) => c.alertname === name && (c.exp_alerts?.length ?? 0) === 0);
 
-    expect(quiet.length).toBeGreaterThan(0);
-    for (const testCase of quiet) {
-      expect(testCase.seriesCount).toBeGreaterThan(0);
-    }
-  });
+      expect(quiet.length).toBeGreaterThan(0);
+      for (const testCase of quiet) {
+        expect(testCase.seriesCount).toBeGreaterThan(0);
+      }
+    },
+  );
 
   it('tests only alerts that exist', () => {
     const names = new Set(alerts.map((rule) => rule.alert));
@@ -118,13 +134,16 @@ describe('alert rules', () => {
     expect(unknown).toEqual([]);
   });
 
-  it.each(rules.map((rule) => [rule.alert ?? rule.record, rule]))('%s uses only catalog metrics', (_name, rule) => {
-    const names = extractMetricNames(rule.expr);
-    const unknown = names.filter((name) => !isKnownSeries(name, recordingRules));
+  it.each(rules.map((rule) => [rule.alert ?? rule.record, rule]))(
+    '%s uses only catalog metrics',
+    (_name, rule) => {
+      const names = extractMetricNames(rule.expr);
+      const unknown = names.filter((name) => !isKnownSeries(name, recordingRules));
 
-    expect(names.length).toBeGreaterThan(0);
-    expect(unknown).toEqual([]);
-  });
+      expect(names.length).toBeGreaterThan(0);
+      expect(unknown).toEqual([]);
+    },
+  );
 
   it('loads the rule file from the Prometheus configuration and the tests', () => {
     expect(readYaml<{ rule_files: string[] }>(CONFIG_PATH).rule_files).toContain('alerts.yml');
@@ -132,9 +151,9 @@ describe('alert rules', () => {
   });
 
   it('scrapes the compose gateway under the job name the rules select', () => {
-    const config = readYaml<{ scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[] }>(
-      CONFIG_PATH,
-    );
+    const config = readYaml<{
+      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[];
+    }>(CONFIG_PATH);
     const job = config.scrape_configs.find((c) => c.job_name === 'suno-gateway');
     const down = alerts.find((rule) => rule.alert === 'SunoGatewayDown');
 
@@ -152,7 +171,8 @@ describe('metric name extraction', () => {
   });
 
   it('finds every operand of binary operators', () => {
-    const expr = 'sum(rate(a_total[5m])) / on (job) group_left sum(b_seconds_count) > 0.01 and on() c unless d offset 5m';
+    const expr =
+      'sum(rate(a_total[5m])) / on (job) group_left sum(b_seconds_count) > 0.01 and on() c unless d offset 5m';
 
     expect(extractMetricNames(expr)).toEqual(['a_total', 'b_seconds_count', 'c', 'd']);
   });

@@ -15,7 +15,12 @@ export function deriveId(prefix: string, seed: string, length = 27): string {
  * The emulator only compares it as a string and never checks its signature.
  */
 export function makeClientValue(seed: string): string {
-  const header = base64UrlJson({ alg: 'RS256', cat: 'cl_B7d4PD111AAA', kid: 'ins_emulator', typ: 'JWT' });
+  const header = base64UrlJson({
+    alg: 'RS256',
+    cat: 'cl_B7d4PD111AAA',
+    kid: 'ins_emulator',
+    typ: 'JWT',
+  });
   const payload = base64UrlJson({
     id: deriveId('client', seed),
     rotating_token: deriveId('rt', seed, 20).slice(3),
@@ -35,7 +40,9 @@ export function extractClientValue(cookie: string): string {
     if (value) return value;
   }
   if (cookie.includes(';') || cookie.includes('=') || cookie.trim() === '') {
-    throw new InvalidInput('cookie must be a __client value or a Cookie header containing __client=');
+    throw new InvalidInput(
+      'cookie must be a __client value or a Cookie header containing __client=',
+    );
   }
 
   return cookie.trim();

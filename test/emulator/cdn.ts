@@ -80,7 +80,10 @@ function audioReply(ctx: RequestContext, clip: ClipRecord): Reply {
 
   return {
     status: 206,
-    headers: { ...AUDIO_HEADERS, 'content-range': `bytes ${range.start}-${range.end}/${mp3.length}` },
+    headers: {
+      ...AUDIO_HEADERS,
+      'content-range': `bytes ${range.start}-${range.end}/${mp3.length}`,
+    },
     body: mp3.subarray(range.start, range.end + 1),
   };
 }

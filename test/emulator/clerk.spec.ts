@@ -5,14 +5,25 @@ import { control, mintJwt, readJson, sleep, startQuiet, stats, studio } from './
 const QUERY = '_clerk_js_version=5.117.0&__clerk_api_version=2025-11-10&_is_native=true';
 
 function decodeClaims(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
-function clerkClient(emulator: RunningEmulator, headers: Record<string, string>): Promise<Response> {
+function clerkClient(
+  emulator: RunningEmulator,
+  headers: Record<string, string>,
+): Promise<Response> {
   return fetch(`${emulator.url}/v1/client?${QUERY}`, { headers });
 }
 
-function tokens(emulator: RunningEmulator, client: string, sid: string, suffix = ''): Promise<Response> {
+function tokens(
+  emulator: RunningEmulator,
+  client: string,
+  sid: string,
+  suffix = '',
+): Promise<Response> {
   return fetch(`${emulator.url}/v1/client/sessions/${sid}/tokens${suffix}?${QUERY}`, {
     method: 'POST',
     headers: { authorization: client },
@@ -39,10 +50,15 @@ describe('Clerk routes', () => {
 
   it('finds the session from a full Cookie header', async () => {
     const response = await clerkClient(emulator, { cookie: DEFAULT_ACCOUNT.cookie });
-    const body = await readJson<{ response: Record<string, unknown> & { sessions: Record<string, unknown>[] } }>(response);
+    const body = await readJson<{
+      response: Record<string, unknown> & { sessions: Record<string, unknown>[] };
+    }>(response);
 
     expect(body.response.last_active_session_id).toBe(DEFAULT_ACCOUNT.sessionId);
-    expect(body.response.sessions[0]).toMatchObject({ id: DEFAULT_ACCOUNT.sessionId, status: 'active' });
+    expect(body.response.sessions[0]).toMatchObject({
+      id: DEFAULT_ACCOUNT.sessionId,
+      status: 'active',
+    });
     expect(typeof body.response.sessions[0].expire_at).toBe('number');
   });
 
@@ -71,7 +87,12 @@ describe('Clerk routes', () => {
   });
 
   it('serves the older /tokens/api path', async () => {
-    const response = await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId, '/api');
+    const response = await tokens(
+      emulator,
+      DEFAULT_ACCOUNT.clientToken,
+      DEFAULT_ACCOUNT.sessionId,
+      '/api',
+    );
 
     expect(response.status).toBe(200);
     expect((await readJson<{ jwt: string }>(response)).jwt.split('.')).toHaveLength(3);
@@ -90,7 +111,9 @@ describe('Clerk routes', () => {
     const response = await tokens(emulator, 'unknown-client', DEFAULT_ACCOUNT.sessionId);
 
     expect(response.status).toBe(401);
-    expect((await readJson<{ errors: { code: string }[] }>(response)).errors[0].code).toBe('authentication_invalid');
+    expect((await readJson<{ errors: { code: string }[] }>(response)).errors[0].code).toBe(
+      'authentication_invalid',
+    );
   });
 
   it('reports session_revoked for a revoked account', async () => {
@@ -98,17 +121,23 @@ describe('Clerk routes', () => {
     const response = await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId);
 
     expect(response.status).toBe(401);
-    expect((await readJson<{ errors: { code: string }[] }>(response)).errors[0].code).toBe('session_revoked');
+    expect((await readJson<{ errors: { code: string }[] }>(response)).errors[0].code).toBe(
+      'session_revoked',
+    );
   });
 
   it('shows no session for a signed-out account', async () => {
     await control(emulator, 'POST', '/accounts', { id: 'demo', signed_out: true });
     const response = await clerkClient(emulator, { cookie: DEFAULT_ACCOUNT.cookie });
-    const body = await readJson<{ response: { sessions: unknown[]; last_active_session_id: unknown } }>(response);
+    const body = await readJson<{
+      response: { sessions: unknown[]; last_active_session_id: unknown };
+    }>(response);
 
     expect(body.response.sessions).toEqual([]);
     expect(body.response.last_active_session_id).toBeNull();
-    expect((await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId)).status).toBe(401);
+    expect(
+      (await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId)).status,
+    ).toBe(401);
   });
 
   it('requires __clerk_api_version when configured', async () => {
@@ -119,27 +148,37 @@ describe('Clerk routes', () => {
     const withVersion = await clerkClient(emulator, { cookie: DEFAULT_ACCOUNT.cookie });
 
     expect(without.status).toBe(400);
-    expect((await readJson<{ errors: { code: string }[] }>(without)).errors[0].code).toBe('api_version_invalid');
+    expect((await readJson<{ errors: { code: string }[] }>(without)).errors[0].code).toBe(
+      'api_version_invalid',
+    );
     expect(withVersion.status).toBe(200);
   });
 
   it('rotates __client every fifth call and keeps old values valid', async () => {
     const setCookies: string[][] = [];
     for (let call = 1; call <= 5; call += 1) {
-      const response = await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId);
+      const response = await tokens(
+        emulator,
+        DEFAULT_ACCOUNT.clientToken,
+        DEFAULT_ACCOUNT.sessionId,
+      );
       setCookies.push(response.headers.getSetCookie());
     }
 
     expect(setCookies.slice(0, 4).every((headers) => headers.length === 0)).toBe(true);
     const rotated = setCookies[4].find((header) => header.startsWith('__client='));
     const uat = setCookies[4].find((header) => header.startsWith('__client_uat='));
-    expect(rotated).toMatch(/; Path=\/; Domain=127\.0\.0\.1; Max-Age=\d+; Secure; SameSite=Lax; HttpOnly$/);
+    expect(rotated).toMatch(
+      /; Path=\/; Domain=127\.0\.0\.1; Max-Age=\d+; Secure; SameSite=Lax; HttpOnly$/,
+    );
     expect(uat).toMatch(/^__client_uat=\d{10};/);
 
     const newValue = (rotated as string).slice('__client='.length).split(';')[0];
     expect(newValue).not.toBe(DEFAULT_ACCOUNT.clientToken);
     expect((await tokens(emulator, newValue, DEFAULT_ACCOUNT.sessionId)).status).toBe(200);
-    expect((await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId)).status).toBe(200);
+    expect(
+      (await tokens(emulator, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId)).status,
+    ).toBe(200);
     expect((await stats(emulator)).stale_client_uses).toBe(1);
   });
 

@@ -99,6 +99,7 @@ export function mintSessionJwt(ctx: RequestContext, account: Account): string {
   );
 }
 
+/** Clerk's client object. Signed-out and revoked accounts have no session, as after a logout. */
 function clientResource(ctx: RequestContext, account: Account): Record<string, unknown> {
   const base = { object: 'client', id: `client_${account.userId.slice(5)}` };
   if (account.signedOut || account.revoked) {
@@ -118,7 +119,9 @@ function clientResource(ctx: RequestContext, account: Account): Record<string, u
       id: account.userId,
       username: null,
       first_name: account.id,
-      email_addresses: [{ object: 'email_address', email_address: `${account.id}@emulator.invalid` }],
+      email_addresses: [
+        { object: 'email_address', email_address: `${account.id}@emulator.invalid` },
+      ],
     },
   };
 
@@ -160,7 +163,12 @@ export function handleClerkToken(ctx: RequestContext): Reply {
     return clerkError(401, 'session_revoked', 'Session revoked', 'This session was revoked.');
   }
   if (client.account.signedOut) {
-    return clerkError(401, 'authentication_invalid', 'Invalid authentication', 'Signed out.');
+    return clerkError(
+      401,
+      'authentication_invalid',
+      'Invalid authentication',
+      'The client signed out of this session; sign in again.',
+    );
   }
 
   const headers = recordClerkCall(ctx, client);

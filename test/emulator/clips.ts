@@ -53,7 +53,7 @@ export function clipStatus(clip: ClipRecord, now: number): ClipStatus {
   const elapsed = now - clip.createdAt;
   if (elapsed < QUEUED_AT * clip.generationMs) return 'submitted';
   if (elapsed < STREAMING_AT * clip.generationMs) return 'queued';
-  
+  if (clip.failure !== null) return 'error';
 
   return elapsed < clip.generationMs ? 'streaming' : 'complete';
 }
@@ -107,7 +107,12 @@ function clipUrls(clip: ClipRecord, status: ClipStatus, base: string): Record<st
       return { audio_url: '', video_url: '', image_url: null, image_large_url: null };
     case 'error':
       // The upstream formats a missing file name as Python's None.
-      return { audio_url: `${base}/cdn/None.mp3`, video_url: '', image_url: null, image_large_url: null };
+      return {
+        audio_url: `${base}/cdn/None.mp3`,
+        video_url: '',
+        image_url: null,
+        image_large_url: null,
+      };
     case 'streaming':
       return {
         audio_url: `${base}/audiopipe/${clip.id}`,

@@ -9,7 +9,10 @@ import {
 /** An account the emulator starts with. */
 export interface EmulatorAccountInput {
   id: string;
-  /** The `__client` value; a JWT-looking value derived from `id` when absent. */
+  /**
+   * The `__client` value, or a whole Cookie header that contains it. When absent, a
+   * JWT-looking value is derived from `id`.
+   */
   cookie?: string;
   /** Default 500 on `pro`, 50 on `free`. */
   credits?: number;
@@ -168,11 +171,22 @@ export function resolveOptions(
       min: 0.1,
       max: 600,
     }),
-    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    publicUrl: checkPublicUrl(options.publicUrl),
     quiet: options.quiet ?? false,
     accounts: options.accounts,
     config: checked,
   };
+}
+
+function checkPublicUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  if (!URL.canParse(url)) {
+    throw new Error(
+      `publicUrl ${JSON.stringify(url)} is not an absolute URL such as http://127.0.0.1:3100`,
+    );
+  }
+
+  return url.replace(/\/+$/, '');
 }
 
 type Validators = { [K in keyof EmulatorConfig]: (value: unknown) => EmulatorConfig[K] };

@@ -21,20 +21,40 @@ describe('control API', () => {
     await control(emulator, 'GET', '/faults');
     const snapshot = await stats(emulator);
 
-    expect(snapshot.requests).toMatchObject({ clerk_token: 1, billing: 1, feed: 2, generate: 0, unknown: 0 });
+    expect(snapshot.requests).toMatchObject({
+      clerk_token: 1,
+      billing: 1,
+      feed: 2,
+      generate: 0,
+      unknown: 0,
+    });
     expect(Object.keys(snapshot.requests)).not.toContain('control');
-    expect(snapshot).toMatchObject({ generations: 0, clips: 0, tokens_minted: 1, credits: { demo: 500 } });
+    expect(snapshot).toMatchObject({
+      generations: 0,
+      clips: 0,
+      tokens_minted: 1,
+      credits: { demo: 500 },
+    });
   });
 
   it('patches config and rejects invalid values', async () => {
-    const patched = await control(emulator, 'PATCH', '/config', { generation_s: 5, blocked_words: ['Beatles'] });
+    const patched = await control(emulator, 'PATCH', '/config', {
+      generation_s: 5,
+      blocked_words: ['Beatles'],
+    });
     const invalid = await control(emulator, 'PATCH', '/config', { running_job_cap: -1 });
     const unknown = await control(emulator, 'PATCH', '/config', { generation_seconds: 5 });
 
     expect(patched.status).toBe(200);
-    expect(await patched.json()).toMatchObject({ generation_s: 5, blocked_words: ['beatles'], jwt_ttl_s: 60 });
+    expect(await patched.json()).toMatchObject({
+      generation_s: 5,
+      blocked_words: ['beatles'],
+      jwt_ttl_s: 60,
+    });
     expect(invalid.status).toBe(400);
-    expect((await readJson<{ detail: string }>(invalid)).detail).toMatch(/running_job_cap must be at least 0/);
+    expect((await readJson<{ detail: string }>(invalid)).detail).toMatch(
+      /running_job_cap must be at least 0/,
+    );
     expect(unknown.status).toBe(400);
     expect((await readJson<{ detail: string }>(unknown)).detail).toMatch(/generation_seconds/);
   });
@@ -52,7 +72,12 @@ describe('control API', () => {
     const billing = await readJson(await studio(emulator, jwt, '/api/billing/info/'));
 
     expect(created.status).toBe(200);
-    expect(body).toMatchObject({ id: 'second', credits: 20, plan: 'free', session_id: 'sess_second' });
+    expect(body).toMatchObject({
+      id: 'second',
+      credits: 20,
+      plan: 'free',
+      session_id: 'sess_second',
+    });
     expect(JSON.stringify(body)).not.toContain('second-client-value');
     expect(billing).toMatchObject({ total_credits_left: 20, period: null });
   });
@@ -90,7 +115,12 @@ describe('control API', () => {
     const snapshot = await stats(emulator);
     const config = await readJson(await control(emulator, 'GET', '/config'));
     const faults = await readJson<{ faults: unknown[] }>(await control(emulator, 'GET', '/faults'));
-    expect(snapshot).toMatchObject({ generations: 0, clips: 0, tokens_minted: 0, credits: { demo: 500 } });
+    expect(snapshot).toMatchObject({
+      generations: 0,
+      clips: 0,
+      tokens_minted: 0,
+      credits: { demo: 500 },
+    });
     expect(Object.keys(snapshot.credits)).toEqual(['demo']);
     expect(config.generation_s).toBe(60);
     expect(faults.faults).toEqual([]);
@@ -107,13 +137,17 @@ describe('start options', () => {
     const emulator = await startQuiet({
       generationS: 0.05,
       publicUrl: 'http://emulator.test:9999/',
-      accounts: [{ id: 'solo', cookie: 'solo-client', sessionId: 'sess_solo', credits: 30, plan: 'free' }],
+      accounts: [
+        { id: 'solo', cookie: 'solo-client', sessionId: 'sess_solo', credits: 30, plan: 'free' },
+      ],
     });
     try {
       const jwt = await mintJwt(emulator, 'solo-client', 'sess_solo');
       const batch = await generate(emulator, jwt);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const clip = await readJson<{ audio_url: string }>(await studio(emulator, jwt, `/api/clip/${batch.clips[0].id}`));
+      const clip = await readJson<{ audio_url: string }>(
+        await studio(emulator, jwt, `/api/clip/${batch.clips[0].id}`),
+      );
 
       expect(clip.audio_url).toBe(`http://emulator.test:9999/cdn/${batch.clips[0].id}.mp3`);
       expect((await stats(emulator)).credits).toEqual({ solo: 20 });

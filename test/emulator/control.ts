@@ -115,8 +115,12 @@ function parseAccountSettings(input: unknown, state: EmulatorState): AccountSett
 
   return {
     id,
-    clientValue: optional('cookie', (value, key) => extractClientValue(checkNonEmptyString(value, key))),
-    credits: optional('credits', (value, key) => checkNumber(value, key, { min: 0, integer: true })),
+    clientValue: optional('cookie', (value, key) =>
+      extractClientValue(checkNonEmptyString(value, key)),
+    ),
+    credits: optional('credits', (value, key) =>
+      checkNumber(value, key, { min: 0, integer: true }),
+    ),
     sessionId: optional('session_id', checkNonEmptyString),
     plan: body.plan as AccountSettings['plan'],
     signedOut: optional('signed_out', checkBoolean),

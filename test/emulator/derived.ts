@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { renderClip, type ClipRecord } from './clips';
-import { detailReply, jsonReply, parseJson, type Reply, type RequestContext } from './http';
+import {
+  detailReply,
+  jsonReply,
+  parseJsonObject,
+  validationReply,
+  type Reply,
+  type RequestContext,
+} from './http';
 import type { Account } from './state';
-import { isRecord } from './validate';
 
 /**
  * Copies `source` into a new clip that starts its own lifecycle now. Concat and stems cost
@@ -27,7 +33,11 @@ function deriveClip(
   };
 }
 
-function renderAll(ctx: RequestContext, account: Account, clips: ClipRecord[]): Record<string, unknown>[] {
+function renderAll(
+  ctx: RequestContext,
+  account: Account,
+  clips: ClipRecord[],
+): Record<string, unknown>[] {
   const options = { publicUrl: ctx.state.publicUrl, degraded: account.degraded };
 
   return clips.map((clip) => renderClip(clip, ctx.now, options));
@@ -35,15 +45,14 @@ function renderAll(ctx: RequestContext, account: Account, clips: ClipRecord[]): 
 
 /** `POST /api/generate/concat/v2/` `{clip_id}`: the whole song of an extended clip. */
 export function handleConcat(ctx: RequestContext, account: Account): Reply {
-  const parsed = parseJson(ctx.body);
-  const body = parsed.ok && isRecord(parsed.value) ? parsed.value : null;
-  if (body === null || typeof body.clip_id !== 'string') {
-    return jsonReply(422, {
-      detail: [{ type: 'missing', loc: ['body', 'clip_id'], msg: 'Field required', input: body }],
-    });
+  const parsed = parseJsonObject(ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  const clipId = parsed.body.clip_id;
+  if (typeof clipId !== 'string') {
+    return validationReply('missing', ['body', 'clip_id'], 'Field required', parsed.body);
   }
 
-  const source = ctx.state.findClip(account, body.clip_id);
+  const source = ctx.state.findClip(account, clipId);
   if (source === undefined) return detailReply(404, 'Clip not found');
   if (source.history === null || source.history.length === 0) {
     return detailReply(400, 'Bad history.');

@@ -23,7 +23,8 @@ describe('faults', () => {
   }
 
   const billing = (): Promise<Response> => studio(emulator, jwt, '/api/billing/info/');
-  const submit = (): Promise<Response> => studio(emulator, jwt, '/api/generate/v2/', { prompt: 'x' });
+  const submit = (): Promise<Response> =>
+    studio(emulator, jwt, '/api/generate/v2/', { prompt: 'x' });
 
   it('answers a status fault with body, type and Retry-After', async () => {
     await addFault({
@@ -45,7 +46,13 @@ describe('faults', () => {
 
   it('sends a FastAPI body when a status fault has none and JSON for object bodies', async () => {
     await addFault({ match: 'billing', action: 'status', status: 429, count: 1 });
-    await addFault({ match: 'billing', action: 'status', status: 500, body: { message: 'x' }, count: 1 });
+    await addFault({
+      match: 'billing',
+      action: 'status',
+      status: 500,
+      body: { message: 'x' },
+      count: 1,
+    });
     await addFault({ match: 'billing', action: 'status', status: 403, body: '', count: 1 });
 
     expect(await (await billing()).json()).toEqual({ detail: 'Too Many Requests' });
@@ -111,7 +118,9 @@ describe('faults', () => {
     const id = await addFault({ match: 'billing', action: 'status', status: 500, count: 2 });
     const statuses = [];
     for (let i = 0; i < 3; i += 1) statuses.push((await billing()).status);
-    const list = await readJson<{ faults: Record<string, unknown>[] }>(await control(emulator, 'GET', '/faults'));
+    const list = await readJson<{ faults: Record<string, unknown>[] }>(
+      await control(emulator, 'GET', '/faults'),
+    );
 
     expect(statuses).toEqual([500, 500, 200]);
     expect(list.faults).toEqual([expect.objectContaining({ id, hits: 2, active: false })]);
@@ -168,7 +177,13 @@ describe('faults', () => {
   });
 
   it('matches every non-control route with a star', async () => {
-    await addFault({ match: '*', action: 'status', status: 403, body: '<html>gone</html>', content_type: 'text/html' });
+    await addFault({
+      match: '*',
+      action: 'status',
+      status: 403,
+      body: '<html>gone</html>',
+      content_type: 'text/html',
+    });
 
     expect((await fetch(`${emulator.url}/v1/client`)).status).toBe(403);
     expect((await fetch(`${emulator.url}/no/such/path`)).status).toBe(403);

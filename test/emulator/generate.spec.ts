@@ -40,14 +40,29 @@ describe('generate', () => {
   }
 
   it('returns two submitted clips and charges 10 credits', async () => {
-    const batch = await generate(emulator, jwt, { prompt: '[Verse]\nla la', tags: 'pop', title: 'T', mv: 'chirp-v4' });
+    const batch = await generate(emulator, jwt, {
+      prompt: '[Verse]\nla la',
+      tags: 'pop',
+      title: 'T',
+      mv: 'chirp-v4',
+    });
     const after = await stats(emulator);
 
     expect(batch).toMatchObject({ status: 'complete', batch_size: 1, major_model_version: 'v4' });
     expect(batch.clips).toHaveLength(2);
     for (const clip of batch.clips) {
-      expect(clip).toMatchObject({ status: 'submitted', audio_url: '', video_url: '', image_url: null });
-      expect(clip.metadata).toMatchObject({ duration: null, prompt: '[Verse]\nla la', type: 'gen', tags: 'pop' });
+      expect(clip).toMatchObject({
+        status: 'submitted',
+        audio_url: '',
+        video_url: '',
+        image_url: null,
+      });
+      expect(clip.metadata).toMatchObject({
+        duration: null,
+        prompt: '[Verse]\nla la',
+        type: 'gen',
+        tags: 'pop',
+      });
     }
     expect(batch.clips[0].id).not.toBe(batch.clips[1].id);
     expect(after.credits.demo).toBe(490);
@@ -56,7 +71,10 @@ describe('generate', () => {
   });
 
   it('accepts the v2-web path', async () => {
-    const result = await post('/api/generate/v2-web/', { gpt_description_prompt: 'x', metadata: { create_mode: 'simple' } });
+    const result = await post('/api/generate/v2-web/', {
+      gpt_description_prompt: 'x',
+      metadata: { create_mode: 'simple' },
+    });
 
     expect(result.status).toBe(200);
   });
@@ -68,7 +86,12 @@ describe('generate', () => {
     const [, , streaming, complete] = phases;
     const id = batch.clips[0].id;
 
-    expect(phases.map((clip) => clip.status)).toEqual(['submitted', 'queued', 'streaming', 'complete']);
+    expect(phases.map((clip) => clip.status)).toEqual([
+      'submitted',
+      'queued',
+      'streaming',
+      'complete',
+    ]);
     expect(streaming.audio_url).toBe(`${emulator.url}/audiopipe/${id}`);
     expect(streaming.image_url).toBe(`${emulator.url}/cdn/image_${id}.jpeg`);
     expect(streaming.metadata.duration).toBeNull();
@@ -84,12 +107,16 @@ describe('generate', () => {
     const { clip } = await pollClip(emulator, jwt, batch.clips[0].id, isSettled);
     const response = await fetch(clip.audio_url);
     const mp3 = Buffer.from(await response.arrayBuffer());
-    const stream = Buffer.from(await (await fetch(`${emulator.url}/audiopipe/${clip.id}`)).arrayBuffer());
+    const stream = Buffer.from(
+      await (await fetch(`${emulator.url}/audiopipe/${clip.id}`)).arrayBuffer(),
+    );
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('audio/mpeg');
     expect(Number(response.headers.get('content-length'))).toBe(mp3.length);
-    expect(Math.abs(mp3DurationSeconds(mp3) - (clip.metadata.duration as number))).toBeLessThan(0.05);
+    expect(Math.abs(mp3DurationSeconds(mp3) - (clip.metadata.duration as number))).toBeLessThan(
+      0.05,
+    );
     expect(stream.equals(mp3)).toBe(true);
   });
 
@@ -133,14 +160,22 @@ describe('generate', () => {
 
   it('turns moderated clips into errors and refunds them', async () => {
     await patchConfig({ generation_s: 1 });
-    const batch = await generate(emulator, jwt, { gpt_description_prompt: 'in the style of ForbiddenBand' });
+    const batch = await generate(emulator, jwt, {
+      gpt_description_prompt: 'in the style of ForbiddenBand',
+    });
     expect((await stats(emulator)).credits.demo).toBe(490);
     const { clip, phases } = await pollClip(emulator, jwt, batch.clips[0].id, isSettled);
-    const feed = await readJson<unknown[]>(await studio(emulator, jwt, `/api/feed/?ids=${batch.clips[0].id}`));
+    const feed = await readJson<unknown[]>(
+      await studio(emulator, jwt, `/api/feed/?ids=${batch.clips[0].id}`),
+    );
 
     expect(phases.map((phase) => phase.status)).toEqual(['submitted', 'queued', 'error']);
     expect(clip.audio_url).toBe(`${emulator.url}/cdn/None.mp3`);
-    expect(clip.metadata).toMatchObject({ error_type: 'moderation', refund_credits: true, duration: null });
+    expect(clip.metadata).toMatchObject({
+      error_type: 'moderation',
+      refund_credits: true,
+      duration: null,
+    });
     expect(clip.metadata.error_message).toMatch(/artist name/);
     expect((await getClip(emulator, jwt, batch.clips[1].id)).status).toBe('error');
     expect((await stats(emulator)).credits.demo).toBe(500);
@@ -168,22 +203,34 @@ describe('generate', () => {
       status: 422,
       body: { detail: 'Token validation failed.' },
     });
-    expect((await post('/api/generate/v2/', { prompt: 'a', token: 'solved', token_provider: 2 })).status).toBe(200);
+    expect(
+      (await post('/api/generate/v2/', { prompt: 'a', token: 'solved', token_provider: 2 })).status,
+    ).toBe(200);
   });
 
   it('turns the captcha gate on after N generations', async () => {
     await patchConfig({ captcha_after_generations: 1 });
 
-    expect((await post('/api/c/check', { ctype: 'generation' })).body).toMatchObject({ required: false });
+    expect((await post('/api/c/check', { ctype: 'generation' })).body).toMatchObject({
+      required: false,
+    });
     expect((await post('/api/generate/v2/', { prompt: 'a' })).status).toBe(200);
-    expect((await post('/api/c/check', { ctype: 'generation' })).body).toMatchObject({ required: true });
+    expect((await post('/api/c/check', { ctype: 'generation' })).body).toMatchObject({
+      required: true,
+    });
     expect((await post('/api/generate/v2/', { prompt: 'b' })).status).toBe(422);
   });
 
   it('rejects continue_clip_id without task extend', async () => {
     const batch = await generate(emulator, jwt);
 
-    expect(await post('/api/generate/v2/', { prompt: 'a', continue_clip_id: batch.clips[0].id, continue_at: 30 })).toEqual({
+    expect(
+      await post('/api/generate/v2/', {
+        prompt: 'a',
+        continue_clip_id: batch.clips[0].id,
+        continue_at: 30,
+      }),
+    ).toEqual({
       status: 400,
       body: { detail: 'Inconsistent task and generation params' },
     });
@@ -197,7 +244,12 @@ describe('generate', () => {
       continue_clip_id: parent.id,
       continue_at: 30.5,
     });
-    const unknown = await post('/api/generate/v2/', { prompt: 'x', task: 'extend', continue_clip_id: 'nope', continue_at: 1 });
+    const unknown = await post('/api/generate/v2/', {
+      prompt: 'x',
+      task: 'extend',
+      continue_clip_id: 'nope',
+      continue_at: 1,
+    });
     const clips = (extended.body as { clips: ClipJson[] }).clips;
 
     expect(clips[0].metadata.history).toEqual([{ id: parent.id, continue_at: 30.5, type: 'gen' }]);
@@ -219,11 +271,17 @@ describe('generate', () => {
   it('counts prompt limits in code points', async () => {
     const tooLong = { status: 400, body: { detail: 'Prompt too long' } };
 
-    expect(await post('/api/generate/v2/', { prompt: 'a', tags: 'x'.repeat(1001) })).toEqual(tooLong);
+    expect(await post('/api/generate/v2/', { prompt: 'a', tags: 'x'.repeat(1001) })).toEqual(
+      tooLong,
+    );
     expect(await post('/api/generate/v2/', { prompt: 'é'.repeat(5001) })).toEqual(tooLong);
-    expect(await post('/api/generate/v2/', { gpt_description_prompt: 'd'.repeat(3001) })).toEqual(tooLong);
+    expect(await post('/api/generate/v2/', { gpt_description_prompt: 'd'.repeat(3001) })).toEqual(
+      tooLong,
+    );
     // 1000 emoji are 2000 UTF-16 units but 1000 code points.
-    expect((await post('/api/generate/v2/', { prompt: 'a', tags: '🎵'.repeat(1000) })).status).toBe(200);
+    expect((await post('/api/generate/v2/', { prompt: 'a', tags: '🎵'.repeat(1000) })).status).toBe(
+      200,
+    );
   });
 
   it('answers 422 validation lists for bad bodies', async () => {
@@ -235,12 +293,24 @@ describe('generate', () => {
     const wrongType = await post('/api/generate/v2/', { prompt: 5, make_instrumental: 'yes' });
 
     expect(broken.status).toBe(422);
-    expect((await readJson<{ detail: { loc: unknown[] }[] }>(broken)).detail[0].loc).toEqual(['body']);
+    expect((await readJson<{ detail: { loc: unknown[] }[] }>(broken)).detail[0].loc).toEqual([
+      'body',
+    ]);
     expect(wrongType.status).toBe(422);
-    expect((wrongType.body as { detail: { loc: unknown[] }[] }).detail.map((error) => error.loc)).toEqual([
+    expect(
+      (wrongType.body as { detail: { loc: unknown[] }[] }).detail.map((error) => error.loc),
+    ).toEqual([
       ['body', 'prompt'],
       ['body', 'make_instrumental'],
     ]);
+    expect((await stats(emulator)).generations).toBe(0);
+  });
+
+  it('answers 413 for a body over 1 MiB', async () => {
+    const response = await post('/api/generate/v2/', { prompt: 'x'.repeat(1024 * 1024) });
+
+    expect(response.status).toBe(413);
+    expect((response.body as { detail: string }).detail).toMatch(/exceeds 1048576 bytes/);
     expect((await stats(emulator)).generations).toBe(0);
   });
 
@@ -255,8 +325,14 @@ describe('generate', () => {
 
   it('concatenates an extended clip', async () => {
     const parent = (await generate(emulator, jwt)).clips[0];
-    const extended = (await post('/api/generate/v2/', { prompt: 'b', task: 'extend', continue_clip_id: parent.id, continue_at: 10 }))
-      .body as { clips: ClipJson[] };
+    const extended = (
+      await post('/api/generate/v2/', {
+        prompt: 'b',
+        task: 'extend',
+        continue_clip_id: parent.id,
+        continue_at: 10,
+      })
+    ).body as { clips: ClipJson[] };
     const child = extended.clips[0];
     const concat = await post('/api/generate/concat/v2/', { clip_id: child.id });
     const clip = concat.body as ClipJson;
@@ -268,7 +344,10 @@ describe('generate', () => {
       { id: parent.id, continue_at: 10, type: 'gen' },
       { id: child.id, continue_at: null, type: 'gen' },
     ]);
-    expect(await post('/api/generate/concat/v2/', { clip_id: parent.id })).toEqual({ status: 400, body: { detail: 'Bad history.' } });
+    expect(await post('/api/generate/concat/v2/', { clip_id: parent.id })).toEqual({
+      status: 400,
+      body: { detail: 'Bad history.' },
+    });
     expect((await post('/api/generate/concat/v2/', { clip_id: 'nope' })).status).toBe(404);
     expect((await stats(emulator)).generations).toBe(3);
     expect((await stats(emulator)).clips).toBe(5);

@@ -11,14 +11,14 @@ import {
   codePointLength,
   detailReply,
   jsonReply,
-  parseJson,
+  parseJsonObject,
   type Reply,
   type RequestContext,
 } from './http';
 import { generateLyrics } from './lyrics';
+import { moderateGenerate } from './moderation';
 import { DEFAULT_MODEL, findModel, majorVersionOf } from './models';
 import { GENERATE_COST, type Account } from './state';
-import { isRecord } from './validate';
 
 /** The fields of a generate body that the emulator uses; unknown fields are ignored. */
 export interface GenerateRequest {
@@ -51,11 +51,17 @@ const STRING_FIELDS = [
 function validationErrors(body: Record<string, unknown>): Record<string, unknown>[] {
   const errors: Record<string, unknown>[] = [];
   const report = (field: string, kind: string, what: string): void => {
-    errors.push({ type: kind, loc: ['body', field], msg: `Input should be a valid ${what}`, input: body[field] });
+    errors.push({
+      type: kind,
+      loc: ['body', field],
+      msg: `Input should be a valid ${what}`,
+      input: body[field],
+    });
   };
   for (const field of STRING_FIELDS) {
     const value = body[field];
-    if (value !== undefined && value !== null && typeof value !== 'string') report(field, 'string_type', 'string');
+    if (value !== undefined && value !== null && typeof value !== 'string')
+      report(field, 'string_type', 'string');
   }
   const continueAt = body.continue_at;
   if (continueAt !== undefined && continueAt !== null && typeof continueAt !== 'number') {
@@ -70,41 +76,34 @@ function validationErrors(body: Record<string, unknown>): Record<string, unknown
 }
 
 /** Parses a generate body, or returns the 422 the upstream sends for it. */
-export function parseGenerateBody(text: string): GenerateRequest | Reply {
-  if (text.trim() === '') {
-    return jsonReply(422, { detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] });
-  }
-  const parsed = parseJson(text);
-  if (!parsed.ok) {
-    return jsonReply(422, {
-      detail: [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error', input: {}, ctx: { error: parsed.error } }],
-    });
-  }
-  if (!isRecord(parsed.value)) {
-    return jsonReply(422, {
-      detail: [{ type: 'dict_type', loc: ['body'], msg: 'Input should be a valid dictionary', input: parsed.value }],
-    });
-  }
-  const errors = validationErrors(parsed.value);
-  if (errors.length > 0) return jsonReply(422, { detail: errors });
+export function parseGenerateBody(
+  text: string,
+): { ok: true; request: GenerateRequest } | { ok: false; reply: Reply } {
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) return parsed;
+  const { body } = parsed;
+  const errors = validationErrors(body);
+  if (errors.length > 0) return { ok: false, reply: jsonReply(422, { detail: errors }) };
 
-  const body = parsed.value;
-  const text_ = (key: string): string => (typeof body[key] === 'string' ? (body[key] as string) : '');
-  const orNull = (key: string): string | null => (typeof body[key] === 'string' ? (body[key] as string) : null);
-
-  return {
-    prompt: text_('prompt'),
-    gpt_description_prompt: text_('gpt_description_prompt'),
-    tags: text_('tags'),
-    negative_tags: text_('negative_tags'),
-    title: text_('title'),
-    mv: text_('mv') || DEFAULT_MODEL,
+  const textField = (key: string): string =>
+    typeof body[key] === 'string' ? (body[key] as string) : '';
+  const nullable = (key: string): string | null =>
+    typeof body[key] === 'string' ? (body[key] as string) : null;
+  const request: GenerateRequest = {
+    prompt: textField('prompt'),
+    gpt_description_prompt: textField('gpt_description_prompt'),
+    tags: textField('tags'),
+    negative_tags: textField('negative_tags'),
+    title: textField('title'),
+    mv: textField('mv') || DEFAULT_MODEL,
     make_instrumental: body.make_instrumental === true,
-    task: orNull('task'),
-    continue_clip_id: orNull('continue_clip_id'),
+    task: nullable('task'),
+    continue_clip_id: nullable('continue_clip_id'),
     continue_at: typeof body.continue_at === 'number' ? body.continue_at : null,
-    token: orNull('token'),
+    token: nullable('token'),
   };
+
+  return { ok: true, request };
 }
 
 /** Whether the account must send a captcha token with its next generate request. */
@@ -121,7 +120,11 @@ export function captchaGateOn(ctx: RequestContext, account: Account): boolean {
  * Applies the upstream's checks in the upstream's order and returns the first rejection, or
  * null. JSON problems were already handled by parseGenerateBody.
  */
-function rejectGenerate(ctx: RequestContext, account: Account, request: GenerateRequest): Reply | null {
+function rejectGenerate(
+  ctx: RequestContext,
+  account: Account,
+  request: GenerateRequest,
+): Reply | null {
   const extending = request.task === 'extend';
   if ((request.continue_clip_id !== null) !== extending) {
     return detailReply(400, 'Inconsistent task and generation params');
@@ -155,32 +158,6 @@ function rejectGenerate(ctx: RequestContext, account: Account, request: Generate
   return null;
 }
 
-/** Returns the moderation failure for text that contains a blocked word, or null. */
-function moderate(ctx: RequestContext, request: GenerateRequest): ClipFailure | null {
-  const words = ctx.state.config.blocked_words;
-  if (words.length === 0) return null;
-
-  const hit = (text: string): boolean => {
-    const lower = text.toLowerCase();
-    return words.some((word) => lower.includes(word));
-  };
-  if (hit(request.gpt_description_prompt) || hit(request.tags) || hit(request.title)) {
-    return {
-      type: 'moderation',
-      message:
-        "Your description contained an artist name. We don't write lyrics or music in the style of a specific artist.",
-    };
-  }
-  if (hit(request.prompt)) {
-    return {
-      type: 'moderation',
-      message: 'Your lyrics contain copyrighted material. Please write original lyrics.',
-    };
-  }
-
-  return null;
-}
-
 const SECOND_CLIP_FAILURE: ClipFailure = {
   type: 'internal',
   message: 'Something went wrong while generating this song. Please try again.',
@@ -188,17 +165,22 @@ const SECOND_CLIP_FAILURE: ClipFailure = {
 
 /** `POST /api/generate/v2/` and `/api/generate/v2-web/`: two clips per accepted request. */
 export function handleGenerate(ctx: RequestContext, account: Account): Reply {
-  const request = parseGenerateBody(ctx.body);
-  if ('status' in request) return request;
+  const parsed = parseGenerateBody(ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  const { request } = parsed;
   const rejection = rejectGenerate(ctx, account, request);
   if (rejection) return rejection;
 
-  const failure = moderate(ctx, request);
-  const parent = request.continue_clip_id === null ? undefined : ctx.state.findClip(account, request.continue_clip_id);
+  const failure = moderateGenerate(ctx.state.config.blocked_words, request);
+  const parent =
+    request.continue_clip_id === null
+      ? undefined
+      : ctx.state.findClip(account, request.continue_clip_id);
   const history = parent ? extendHistory(parent, request.continue_at) : null;
   const batchId = randomUUID();
   const clips = [0, 1].map((index) => {
-    const clipFailure = failure ?? (index === 1 && ctx.state.config.second_clip_fails ? SECOND_CLIP_FAILURE : null);
+    const clipFailure =
+      failure ?? (index === 1 && ctx.state.config.second_clip_fails ? SECOND_CLIP_FAILURE : null);
 
     return newClip(ctx, account, { request, batchId, index, failure: clipFailure, history });
   });
@@ -209,7 +191,11 @@ export function handleGenerate(ctx: RequestContext, account: Account): Reply {
   return jsonReply(200, {
     id: batchId,
     clips: clips.map((clip) => renderClip(clip, ctx.now, options)),
-    metadata: { create_mode: request.prompt === '' ? 'simple' : 'custom', stream: true, task: request.task },
+    metadata: {
+      create_mode: request.prompt === '' ? 'simple' : 'custom',
+      stream: true,
+      task: request.task,
+    },
     major_model_version: majorVersionOf(request.mv),
     status: 'complete',
     created_at: new Date(ctx.now).toISOString(),
@@ -222,7 +208,10 @@ function chargeGenerate(ctx: RequestContext, account: Account, clips: ClipRecord
   account.monthlyUsage += GENERATE_COST;
   account.generations += 1;
   ctx.state.addClips(account, clips);
-  account.running.push({ batchId: clips[0].batchId, settledAt: Math.max(...clips.map(clipSettledAt)) });
+  account.running.push({
+    batchId: clips[0].batchId,
+    settledAt: Math.max(...clips.map(clipSettledAt)),
+  });
   // Failed clips cost nothing: half the price per failed clip comes back when it turns `error`.
   const failed = clips.filter((clip) => clip.failure !== null);
   if (failed.length > 0) {

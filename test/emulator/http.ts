@@ -60,25 +60,74 @@ export function detailReply(status: number, message: string): Reply {
   return jsonReply(status, { detail: message });
 }
 
+/**
+ * A FastAPI request-validation error: 422 with one entry in the `detail` list, where `loc`
+ * names the body field, such as `['body', 'prompt']`.
+ */
+export function validationReply(
+  type: string,
+  loc: (string | number)[],
+  msg: string,
+  input: unknown = null,
+): Reply {
+  return jsonReply(422, { detail: [{ type, loc, msg, input }] });
+}
+
+export type ParsedBody = { ok: true; body: Record<string, unknown> } | { ok: false; reply: Reply };
+
+/** Parses a JSON object body, or returns the 422 that FastAPI sends when that fails. */
+export function parseJsonObject(text: string): ParsedBody {
+  if (text.trim() === '') {
+    return { ok: false, reply: validationReply('missing', ['body'], 'Field required') };
+  }
+
+  const parsed = parseJson(text);
+  if (!parsed.ok) {
+    const detail = [
+      {
+        type: 'json_invalid',
+        loc: ['body'],
+        msg: 'JSON decode error',
+        input: {},
+        ctx: { error: parsed.error },
+      },
+    ];
+    return { ok: false, reply: jsonReply(422, { detail }) };
+  }
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return {
+      ok: false,
+      reply: validationReply('dict_type', ['body'], 'Input should be a valid dictionary', value),
+    };
+  }
+
+  return { ok: true, body: value as Record<string, unknown> };
+}
+
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export class BodyTooLarge extends Error {}
 
-/** Reads the whole request body as UTF-8; rejects with BodyTooLarge past MAX_BODY_BYTES. */
+/**
+ * Reads the whole request body as UTF-8. Past MAX_BODY_BYTES it drops the data but reads on
+ * to the end, so that the 413 response can still be sent, then rejects with BodyTooLarge.
+ */
 export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
       if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLarge(`request body exceeds ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        reject(new BodyTooLarge(`request body of ${size} bytes exceeds ${MAX_BODY_BYTES} bytes`));
         return;
       }
-      chunks.push(chunk);
+      resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Emulator of Suno's private upstream (the Clerk auth service and the studio API) for tests,
- * the demo and benchmarks. See the control API in server routes under `/__emulator/`.
+ * the demo and benchmarks. Its control API under `/__emulator/` is served by control.ts.
  */
 export { DEFAULT_ACCOUNT } from './accounts';
 export {

@@ -14,8 +14,31 @@ export interface AlignedWord {
 }
 
 const STOP_WORDS = new Set([
-  'a', 'an', 'and', 'the', 'of', 'in', 'on', 'to', 'for', 'with', 'about', 'song', 'songs',
-  'style', 'like', 'my', 'your', 'is', 'are', 'it', 'this', 'that', 'at', 'by', 'from',
+  'a',
+  'an',
+  'and',
+  'the',
+  'of',
+  'in',
+  'on',
+  'to',
+  'for',
+  'with',
+  'about',
+  'song',
+  'songs',
+  'style',
+  'like',
+  'my',
+  'your',
+  'is',
+  'are',
+  'it',
+  'this',
+  'that',
+  'at',
+  'by',
+  'from',
 ]);
 
 const FALLBACK_WORDS = ['night', 'road', 'light', 'home'];

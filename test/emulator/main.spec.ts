@@ -4,7 +4,9 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 
 /** Starts `main.ts` the way `npm run emulator` does and resolves with the printed URL. */
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+function startProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/emulator/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -43,7 +45,10 @@ describe('main.ts', () => {
       EMULATOR_CLIP_DURATION_S: '1',
     });
     try {
-      const config = (await (await fetch(`${url}/__emulator/config`)).json()) as Record<string, unknown>;
+      const config = (await (await fetch(`${url}/__emulator/config`)).json()) as Record<
+        string,
+        unknown
+      >;
       expect(config.generation_s).toBe(7);
 
       const exited = exitCode(child);

@@ -1,7 +1,8 @@
 /**
  * Runs the emulator as a process: `npm run emulator`. Reads EMULATOR_HOST, EMULATOR_PORT
  * (default 3100) and the other EMULATOR_* variables, prints one line with the URL, and stops
- * on SIGTERM or SIGINT.
+ * on SIGTERM or SIGINT. Set EMULATOR_QUIET=1 for benchmarks: each request is otherwise
+ * logged to stdout.
  */
 import { emulatorOptionsFromEnv } from './config';
 import { startEmulator } from './server';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`suno emulator failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `suno emulator failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

@@ -21,8 +21,16 @@ function frames(header: number[], length: number, count: number): Buffer {
 function id3v2Tag(payload: Buffer): Buffer {
   const size = payload.length;
   const header = Buffer.from([
-    0x49, 0x44, 0x33, 4, 0, 0,
-    (size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f,
+    0x49,
+    0x44,
+    0x33,
+    4,
+    0,
+    0,
+    (size >> 21) & 0x7f,
+    (size >> 14) & 0x7f,
+    (size >> 7) & 0x7f,
+    size & 0x7f,
   ]);
 
   return Buffer.concat([header, payload]);
@@ -72,13 +80,18 @@ describe('mp3DurationSeconds', () => {
   });
 
   it('does not count a truncated last frame', () => {
-    const file = Buffer.concat([frames(MPEG2_HEADER, 144, 5), frame(MPEG2_HEADER, 144).subarray(0, 60)]);
+    const file = Buffer.concat([
+      frames(MPEG2_HEADER, 144, 5),
+      frame(MPEG2_HEADER, 144).subarray(0, 60),
+    ]);
 
     expect(mp3DurationSeconds(file)).toBeCloseTo(0.12, 9);
   });
 
   it('throws for data without frames', () => {
-    expect(() => mp3DurationSeconds(Buffer.from('not an mp3 file at all'))).toThrow(/no MPEG audio frame/);
+    expect(() => mp3DurationSeconds(Buffer.from('not an mp3 file at all'))).toThrow(
+      /no MPEG audio frame/,
+    );
   });
 
   it('rejects reserved header fields', () => {
@@ -119,7 +132,9 @@ describe('coverImage', () => {
   it('is a PNG with IHDR and IEND chunks', () => {
     const png = coverImage();
 
-    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.subarray(0, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    );
     expect(png.toString('latin1', 12, 16)).toBe('IHDR');
     expect(png.toString('latin1', png.length - 8, png.length - 4)).toBe('IEND');
   });

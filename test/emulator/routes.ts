@@ -42,7 +42,10 @@ const STATIC_ROUTES = new Map<string, { name: RouteName; methods: MethodTable }>
   ['/api/feed/v2', { name: 'feed', methods: { GET: studioRoute(handleFeedV2) } }],
   ['/api/feed/v3', { name: 'feed', methods: { POST: studioRoute(handleFeedV3) } }],
   ['/api/billing/info', { name: 'billing', methods: { GET: studioRoute(handleBilling) } }],
-  ['/api/generate/lyrics', { name: 'lyrics_submit', methods: { POST: studioRoute(handleLyricsSubmit) } }],
+  [
+    '/api/generate/lyrics',
+    { name: 'lyrics_submit', methods: { POST: studioRoute(handleLyricsSubmit) } },
+  ],
   ['/api/generate/concat/v2', { name: 'concat', methods: { POST: studioRoute(handleConcat) } }],
   ['/api/c/check', { name: 'captcha_check', methods: { POST: studioRoute(handleCaptchaCheck) } }],
   ['/audiopipe', { name: 'audio', methods: audioMethods(handleAudiopipe) }],
@@ -60,7 +63,11 @@ const PATTERN_ROUTES: PatternRoute[] = [
     name: 'lyrics_get',
     methods: { GET: studioRoute(handleLyricsGet) },
   },
-  { pattern: /^\/api\/edit\/stems\/([^/]+)$/, name: 'stems', methods: { POST: studioRoute(handleStems) } },
+  {
+    pattern: /^\/api\/edit\/stems\/([^/]+)$/,
+    name: 'stems',
+    methods: { POST: studioRoute(handleStems) },
+  },
   {
     pattern: /^\/api\/gen\/([^/]+)\/aligned_lyrics\/v2$/,
     name: 'aligned_lyrics',

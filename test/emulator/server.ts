@@ -134,7 +134,8 @@ async function serveUpstreamRoute(runtime: Runtime, exchange: Exchange): Promise
 
   const body = hasBody(method) ? await readRequestBody(req, res) : '';
   if (body === null) return;
-  const reply = match === null ? detailReply(404, 'Not Found') : runHandler(runtime, match, exchange, body);
+  const reply =
+    match === null ? detailReply(404, 'Not Found') : runHandler(runtime, match, exchange, body);
   if (action === 'reset_after') return resetConnection(req);
   send(res, reply);
 }
@@ -200,6 +201,8 @@ function logWhenDone(res: ServerResponse, method: string, path: string): void {
   const started = Date.now();
   res.once('close', () => {
     const outcome = res.writableFinished ? String(res.statusCode) : 'dropped';
-    process.stdout.write(`${new Date().toISOString()} ${method} ${path} ${outcome} ${Date.now() - started}ms\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} ${method} ${path} ${outcome} ${Date.now() - started}ms\n`,
+    );
   });
 }

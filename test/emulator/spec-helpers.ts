@@ -69,7 +69,11 @@ export async function generate(
   return readJson(response);
 }
 
-export async function getClip(emulator: RunningEmulator, jwt: string, id: string): Promise<ClipJson> {
+export async function getClip(
+  emulator: RunningEmulator,
+  jwt: string,
+  id: string,
+): Promise<ClipJson> {
   return readJson<ClipJson>(await studio(emulator, jwt, `/api/clip/${id}`));
 }
 
@@ -110,12 +114,14 @@ export async function control(
   });
 }
 
-export async function stats(emulator: RunningEmulator): Promise<Record<string, unknown> & {
-  requests: Record<string, number>;
-  generations: number;
-  clips: number;
-  tokens_minted: number;
-  credits: Record<string, number>;
-}> {
+export async function stats(emulator: RunningEmulator): Promise<
+  Record<string, unknown> & {
+    requests: Record<string, number>;
+    generations: number;
+    clips: number;
+    tokens_minted: number;
+    credits: Record<string, number>;
+  }
+> {
   return readJson(await control(emulator, 'GET', '/stats'));
 }

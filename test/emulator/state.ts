@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_ACCOUNT, deriveId, makeClientValue } from './accounts';
+import { DEFAULT_ACCOUNT, deriveId, extractClientValue, makeClientValue } from './accounts';
 import type { ClipRecord } from './clips';
 import type { EmulatorConfig, ResolvedOptions } from './config';
 import { FaultRegistry } from './faults';
@@ -108,10 +108,15 @@ export class EmulatorState {
     this.faults.clear();
     this.stats = emptyStats();
     const inputs = this.start.accounts ?? [
-      { id: DEFAULT_ACCOUNT.id, cookie: DEFAULT_ACCOUNT.clientToken, sessionId: DEFAULT_ACCOUNT.sessionId },
+      {
+        id: DEFAULT_ACCOUNT.id,
+        cookie: DEFAULT_ACCOUNT.clientToken,
+        sessionId: DEFAULT_ACCOUNT.sessionId,
+      },
     ];
     for (const input of inputs) {
-      this.upsertAccount({ ...input, clientValue: input.cookie });
+      const clientValue = input.cookie === undefined ? undefined : extractClientValue(input.cookie);
+      this.upsertAccount({ ...input, clientValue });
     }
   }
 

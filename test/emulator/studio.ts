@@ -2,15 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { songAudio } from './audio';
 import { captchaGateOn } from './generate';
 import { clipStatus, renderClip, type ClipRecord } from './clips';
-import { detailReply, jsonReply, parseJson, type Reply, type RequestContext } from './http';
+import {
+  detailReply,
+  jsonReply,
+  parseJsonObject,
+  validationReply,
+  type Reply,
+  type RequestContext,
+} from './http';
 import { alignWords, generateLyrics, waveform } from './lyrics';
 import { MODELS } from './models';
+import { containsBlockedWord, LYRICS_MODERATION_MESSAGE } from './moderation';
 import type { Account } from './state';
-import { isRecord } from './validate';
 
 const PAGE_SIZE = 20;
 
-function render(ctx: RequestContext, account: Account, clips: ClipRecord[]): Record<string, unknown>[] {
+function render(
+  ctx: RequestContext,
+  account: Account,
+  clips: ClipRecord[],
+): Record<string, unknown>[] {
   const options = { publicUrl: ctx.state.publicUrl, degraded: account.degraded };
 
   return clips.map((clip) => renderClip(clip, ctx.now, options));
@@ -74,7 +85,9 @@ export function handleFeedV2(ctx: RequestContext, account: Account): Reply {
   const ids = idsParam(ctx.query);
   const page = pageParam(ctx.query);
   const clips =
-    ids === null ? libraryPage(account, page * PAGE_SIZE, PAGE_SIZE) : clipsByIds(ctx, account, ids);
+    ids === null
+      ? libraryPage(account, page * PAGE_SIZE, PAGE_SIZE)
+      : clipsByIds(ctx, account, ids);
   const total = ids === null ? account.library.length : clips.length;
 
   return jsonReply(200, {
@@ -89,13 +102,16 @@ export function handleFeedV2(ctx: RequestContext, account: Account): Reply {
  * cursor is an opaque base64url offset.
  */
 export function handleFeedV3(ctx: RequestContext, account: Account): Reply {
-  const parsed = ctx.body.trim() === '' ? { ok: true as const, value: {} } : parseJson(ctx.body);
-  const body = parsed.ok && isRecord(parsed.value) ? parsed.value : null;
-  if (body === null) return detailReply(422, 'Body must be a JSON object.');
+  // An empty body asks for the first page, like `{}`.
+  const parsed =
+    ctx.body.trim() === '' ? { ok: true as const, body: {} } : parseJsonObject(ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  const { body } = parsed;
 
   const offset = decodeCursor(body.cursor);
   if (offset === null) return detailReply(400, 'Invalid cursor');
-  const limit = typeof body.limit === 'number' ? Math.min(100, Math.max(1, Math.floor(body.limit))) : PAGE_SIZE;
+  const limit =
+    typeof body.limit === 'number' ? Math.min(100, Math.max(1, Math.floor(body.limit))) : PAGE_SIZE;
   // TODO: `filters` is accepted and ignored, because the upstream's filter format is unknown.
   const clips = libraryPage(account, offset, limit);
   const hasMore = offset + clips.length < account.library.length;
@@ -152,17 +168,15 @@ export function handleBilling(ctx: RequestContext, account: Account): Reply {
 
 /** `POST /api/generate/lyrics/` `{prompt}`: starts a lyrics job; free of credits. */
 export function handleLyricsSubmit(ctx: RequestContext, account: Account): Reply {
-  const parsed = parseJson(ctx.body);
-  const body = parsed.ok && isRecord(parsed.value) ? parsed.value : null;
-  if (body === null || typeof body.prompt !== 'string') {
-    return jsonReply(422, {
-      detail: [{ type: 'missing', loc: ['body', 'prompt'], msg: 'Field required', input: body }],
-    });
+  const parsed = parseJsonObject(ctx.body);
+  if (!parsed.ok) return parsed.reply;
+  const prompt = parsed.body.prompt;
+  if (typeof prompt !== 'string') {
+    return validationReply('missing', ['body', 'prompt'], 'Field required', parsed.body);
   }
 
-  const prompt = body.prompt.toLowerCase();
-  const blocked = ctx.state.config.blocked_words.some((word) => prompt.includes(word));
-  const lyrics = generateLyrics(body.prompt);
+  const blocked = containsBlockedWord(ctx.state.config.blocked_words, prompt);
+  const lyrics = generateLyrics(prompt);
   const id = randomUUID();
   ctx.state.lyrics.set(id, {
     id,
@@ -170,9 +184,7 @@ export function handleLyricsSubmit(ctx: RequestContext, account: Account): Reply
     readyAt: ctx.now + ctx.state.config.lyrics_s * 1000,
     title: lyrics.title,
     text: lyrics.text,
-    error: blocked
-      ? "Your prompt contained an artist name. We don't write lyrics in the style of a specific artist."
-      : null,
+    error: blocked ? LYRICS_MODERATION_MESSAGE : null,
   });
 
   return jsonReply(200, { id });
@@ -187,7 +199,13 @@ export function handleLyricsGet(ctx: RequestContext, account: Account): Reply {
     return jsonReply(200, { id: job.id, text: '', title: '', status: 'running' });
   }
   if (job.error !== null) {
-    return jsonReply(200, { id: job.id, text: '', title: '', status: 'error', error_message: job.error });
+    return jsonReply(200, {
+      id: job.id,
+      text: '',
+      title: '',
+      status: 'error',
+      error_message: job.error,
+    });
   }
 
   return jsonReply(200, { id: job.id, text: job.text, title: job.title, status: 'complete' });

@@ -44,7 +44,7 @@ export function composeBindMounts(compose: ComposeFile, service: string): BindMo
   });
 }
 
-/** The environment of a service as a map, from either the list or the map form. */
+/** Returns the environment of a service as a map, from either the list or the map form. */
 export function composeEnvironment(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
@@ -57,5 +57,7 @@ export function composeEnvironment(service: ComposeService): Record<string, stri
     );
   }
 
-  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]));
+  return Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [key, value === null ? '' : String(value)]),
+  );
 }

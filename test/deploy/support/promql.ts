@@ -1,6 +1,16 @@
 import { METRICS, PROCESS_METRIC_PREFIXES } from '../../../src/observability/metrics.catalog';
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'group_left', 'group_right']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+  'group_left',
+  'group_right',
+]);
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
 /** Series that Prometheus itself writes for every scrape target. */
@@ -39,7 +49,7 @@ const histogramNames = new Set<string>(
     .map((spec) => spec.name),
 );
 
-/** The catalog metric that a series name belongs to, with histogram suffixes removed. */
+/** Returns the catalog metric that a series name belongs to, with histogram suffixes removed. */
 export function catalogMetricOf(seriesName: string): string | undefined {
   if (catalogNames.has(seriesName)) {
     return seriesName;

@@ -12,18 +12,22 @@ export interface ExternalTool {
 
 export const PROMTOOL: ExternalTool = {
   name: 'promtool',
-  installHint: "install Debian's prometheus package: apt-get update && apt-get install -y --no-install-recommends prometheus",
+  installHint:
+    "install Debian's prometheus package: apt-get update && apt-get install -y --no-install-recommends prometheus",
 };
 
 export const KUBECTL: ExternalTool = {
   name: 'kubectl',
-  installHint: 'install kubectl 1.27 or later (it bundles kustomize v5); these machines have it at /usr/bin/kubectl',
+  installHint:
+    'install kubectl 1.27 or later (it bundles kustomize v5); these machines have it at /usr/bin/kubectl',
   extraDirs: ['/usr/bin', '/usr/local/bin'],
 };
 
 /** Absolute path of the tool, or undefined when it is not installed. */
 export function locateTool(tool: ExternalTool): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...(tool.extraDirs ?? [])].filter(Boolean);
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...(tool.extraDirs ?? [])].filter(
+    Boolean,
+  );
 
   return dirs.map((dir) => join(dir, tool.name)).find((candidate) => existsSync(candidate));
 }
@@ -32,7 +36,11 @@ export function locateTool(tool: ExternalTool): string | undefined {
  * Declares a describe block that needs an external tool. When the tool is missing, the block
  * fails with the install hint under CI (CI is set) and is skipped with a warning elsewhere.
  */
-export function describeWithTool(title: string, tool: ExternalTool, body: (toolPath: string) => void): void {
+export function describeWithTool(
+  title: string,
+  tool: ExternalTool,
+  body: (toolPath: string) => void,
+): void {
   const toolPath = locateTool(tool);
   if (toolPath) {
     describe(title, () => body(toolPath));
