@@ -28,7 +28,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   app.useLogger(nestLogger);
 
   const fastify = app.getHttpAdapter().getInstance();
-  registerHttpObservability(fastify, root, app.get(MetricsService));
+  // A caller without X-Request-Timeout-Ms may wait for about three read attempts.
+  registerHttpObservability(fastify, root, app.get(MetricsService), { defaultRequestTimeoutMs: config.upstream.readTimeoutMs * 3 });
   // JSON only: a text/plain body answers 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser(['text/plain']);
 

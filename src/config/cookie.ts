@@ -10,11 +10,13 @@ export type CookieCheck =
  */
 export function sanitizeCookie(raw: string): CookieCheck {
   let cookie = raw.trim();
-  if (/^cookie:/i.test(cookie)) {
-    cookie = cookie.slice('cookie:'.length).trim();
-  }
-  while (cookie.length >= 2 && isQuote(cookie[0]) && cookie[cookie.length - 1] === cookie[0]) {
-    cookie = cookie.slice(1, -1).trim();
+  // Quotes and the header name come in either order depending on where the value was copied.
+  for (let previous = ''; previous !== cookie; ) {
+    previous = cookie;
+    if (/^cookie:/i.test(cookie)) cookie = cookie.slice('cookie:'.length).trim();
+    if (cookie.length >= 2 && isQuote(cookie[0]) && cookie[cookie.length - 1] === cookie[0]) {
+      cookie = cookie.slice(1, -1).trim();
+    }
   }
   cookie = cookie.replace(/[\r\n]+\s*/g, ' ').trim();
 

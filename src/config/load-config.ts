@@ -14,7 +14,7 @@ export class ConfigError extends Error {
   }
 }
 
-const PLACEHOLDER_KEYS = new Set(['changeme', 'change-me', 'demo-key', 'secret', 'your-api-key']);
+const PLACEHOLDER_KEYS = new Set(['changeme', 'change-me', 'demo-key', 'secret', 'your-api-key', 'REPLACE_ME', 'replace-me']);
 
 /** Validates the environment and builds the typed configuration, or throws a ConfigError. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Context, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { AppError } from '../common/app-error';
+import { ErrorCode } from '../common/error-codes';
+import { problemFrom } from '../common/problem';
 import { RequestContext, requestContext } from '../common/request-context';
 import { MetricsService } from './metrics.service';
 import { Attr } from './span-attributes';
@@ -10,6 +13,18 @@ import { tracer } from './tracing';
 /** Routes that are scraped or probed every few seconds; logging them would drown real traffic. */
 const QUIET_ROUTES = /^\/(health|metrics)/;
 const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
+/** Header in which a caller states how long it will wait for the answer, in ms. */
+export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
+/** Largest accepted `X-Request-Timeout-Ms`: 10 minutes, the longest wait budget allowed. */
+export const MAX_REQUEST_TIMEOUT_MS = 600_000;
+
+export interface HttpObservabilityOptions {
+  /**
+   * Deadline given to requests without `X-Request-Timeout-Ms`, in ms. Upstream retries and
+   * rate-limit waits stop before it; without it they fall back to their own caps.
+   */
+  defaultRequestTimeoutMs?: number;
+}
 
 interface Observation {
   ctx: RequestContext;
@@ -35,7 +50,7 @@ export function resolveRequestId(header: unknown): string {
  * context become active in `preHandler`, after the body is parsed, so every log line and
  * upstream span of the handler is correlated.
  */
-export function registerHttpObservability(fastify: FastifyInstance, logger: Logger, metrics: MetricsService): void {
+export function registerHttpObservability(fastify: FastifyInstance, logger: Logger, metrics: MetricsService, options: HttpObservabilityOptions = {}): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const requestId = resolveRequestId(request.headers['x-request-id']);
     reply.header('x-request-id', requestId);
@@ -46,6 +61,14 @@ export function registerHttpObservability(fastify: FastifyInstance, logger: Logg
       parent,
     );
     request.observation = { ctx: { requestId }, span, parent, startNs: process.hrtime.bigint() };
+
+    const timeout = parseRequestTimeout(request.headers[REQUEST_TIMEOUT_HEADER], options.defaultRequestTimeoutMs);
+    if (!timeout.ok) {
+      void reply.status(400).header('content-type', 'application/problem+json').send(problemFrom(timeout.error, requestId));
+
+      return;
+    }
+    if (timeout.ms !== undefined) request.observation.ctx.deadlineMs = Date.now() + timeout.ms;
     done();
   });
 
@@ -63,6 +86,26 @@ export function registerHttpObservability(fastify: FastifyInstance, logger: Logg
     finish(request, reply, logger, metrics);
     done();
   });
+}
+
+type TimeoutResult = { ok: true; ms: number | undefined } | { ok: false; error: AppError };
+
+/** Reads `X-Request-Timeout-Ms`: whole milliseconds from 1 to MAX_REQUEST_TIMEOUT_MS. */
+export function parseRequestTimeout(header: string | string[] | undefined, defaultMs: number | undefined): TimeoutResult {
+  if (header === undefined) return { ok: true, ms: defaultMs };
+  const text = Array.isArray(header) ? header.join(',') : header.trim();
+  const ms = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (ms >= 1 && ms <= MAX_REQUEST_TIMEOUT_MS) return { ok: true, ms };
+
+  return {
+    ok: false,
+    error: new AppError({
+      status: 400,
+      code: ErrorCode.ValidationFailed,
+      detail: `X-Request-Timeout-Ms must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(text.slice(0, 32))}.`,
+      extra: { errors: [{ field: 'X-Request-Timeout-Ms', message: `must be an integer from 1 to ${MAX_REQUEST_TIMEOUT_MS}` }] },
+    }),
+  };
 }
 
 function routeTemplate(request: FastifyRequest): string {

@@ -63,7 +63,7 @@ function clipStatusById(ctx: RequestContext, id: string): string | null {
   return clip === undefined ? null : clipStatus(clip, ctx.now);
 }
 
-/** The MP3 of the clip, or the byte range that a single-range `Range` header asks for. */
+/** The MP3 of the clip, or the byte range that a single-range `Range` header requests. */
 function audioReply(ctx: RequestContext, clip: ClipRecord): Reply {
   const mp3 = songAudio(clip.audioSeconds).mp3;
   const range = parseRange(ctx.headers.range, mp3.length);

@@ -154,7 +154,7 @@ describe('Clerk routes', () => {
     expect(withVersion.status).toBe(200);
   });
 
-  it('rotates __client every fifth call and keeps old values valid', async () => {
+  it('rotates __client every fifth call', async () => {
     const setCookies: string[][] = [];
     for (let call = 1; call <= 5; call += 1) {
       const response = await tokens(
@@ -165,7 +165,7 @@ describe('Clerk routes', () => {
       setCookies.push(response.headers.getSetCookie());
     }
 
-    expect(setCookies.slice(0, 4).every((headers) => headers.length === 0)).toBe(true);
+    expect(setCookies.slice(0, 4)).toEqual([[], [], [], []]);
     const rotated = setCookies[4].find((header) => header.startsWith('__client='));
     const uat = setCookies[4].find((header) => header.startsWith('__client_uat='));
     expect(rotated).toMatch(

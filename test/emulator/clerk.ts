@@ -4,7 +4,7 @@ import { cookieValue, jsonReply, type HeaderMap, type Reply, type RequestContext
 import { signJwt } from './jwt';
 import type { Account } from './state';
 
-/** Clerk's `__client` cookie lives about a year. */
+/** `Max-Age` of a rotated `__client` cookie: about a year, like Clerk's. */
 const CLIENT_MAX_AGE_S = 365 * 24 * 3600;
 const SESSION_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
@@ -160,7 +160,12 @@ export function handleClerkToken(ctx: RequestContext): Reply {
     );
   }
   if (client.account.revoked) {
-    return clerkError(401, 'session_revoked', 'Session revoked', 'This session was revoked.');
+    return clerkError(
+      401,
+      'session_revoked',
+      'Session revoked',
+      'This session was revoked. Sign in again to start a new session.',
+    );
   }
   if (client.account.signedOut) {
     return clerkError(

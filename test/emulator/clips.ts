@@ -10,7 +10,7 @@ export interface HistoryEntry {
   type: 'gen';
 }
 
-/** Why a clip ends in `error`; the clip turns `error` when it would leave `queued`. */
+/** Reason a clip ends in `error`. The clip turns `error` when it would leave `queued`. */
 export interface ClipFailure {
   type: string;
   message: string;
@@ -25,7 +25,7 @@ export interface ClipRecord {
   readonly createdAtIso: string;
   /** Milliseconds from submit to `complete`, fixed at submit so config changes do not move it. */
   readonly generationMs: number;
-  /** Requested song length; the real length comes from the encoded MP3. */
+  /** Requested song length in seconds. The real length comes from the encoded MP3. */
   readonly audioSeconds: number;
   readonly type: 'gen' | 'concat';
   readonly model: string;
@@ -92,7 +92,7 @@ export function renderClip(
     is_public: false,
     batch_index: clip.batchIndex,
     metadata: renderMetadata(clip, status, options.degraded),
-    // Fields the protocol page does not list, so that clients learn to ignore unknown fields.
+    // Extra fields, as the upstream adds new ones often, so that clients must ignore unknown fields.
     play_count: 0,
     upvote_count: 0,
     reaction: null,
@@ -168,5 +168,5 @@ function visibleLyrics(clip: ClipRecord, status: ClipStatus, degraded: boolean):
 }
 
 export function assertNever(value: never): never {
-  throw new Error(`unexpected value ${String(value)}`);
+  throw new Error(`Internal error: unexpected value ${String(value)} in an exhaustive switch`);
 }

@@ -26,7 +26,7 @@ export interface EmulatorAccountInput {
 export interface EmulatorOptions {
   /** Listen address, default 127.0.0.1. */
   host?: string;
-  /** Listen port, default 3100; 0 picks a free port. */
+  /** Listen port, default 3100. 0 picks a free port. */
   port?: number;
   /** Session JWT lifetime in seconds, default 60 (env EMULATOR_JWT_TTL_S). */
   jwtTtlS?: number;
@@ -42,7 +42,7 @@ export interface EmulatorOptions {
   captchaRequired?: boolean;
   /** Moderation words, default ['forbiddenband'] (env EMULATOR_BLOCKED_WORDS, comma-separated). */
   blockedWords?: string[];
-  /** Accounts to start with; default is DEFAULT_ACCOUNT alone. */
+  /** Accounts to start with. The default is DEFAULT_ACCOUNT alone. */
   accounts?: EmulatorAccountInput[];
   /** Base URL of audio and image URLs, default http://<host>:<actual port>. */
   publicUrl?: string;
@@ -59,13 +59,13 @@ export interface EmulatorConfig {
   generation_s: number;
   lyrics_s: number;
   captcha_required: boolean;
-  /** The captcha gate turns on once an account has made this many generate requests; null = never. */
+  /** Number of generate requests after which an account needs a captcha token. Null turns this off. */
   captcha_after_generations: number | null;
   running_job_cap: number;
   blocked_words: string[];
   /** Whether Clerk calls without `__clerk_api_version` fail with 400 `api_version_invalid`. */
   require_api_version: boolean;
-  /** Every n-th Clerk call of an account rotates its `__client` value; 0 = never. */
+  /** Every n-th Clerk call of an account rotates its `__client` value. 0 turns rotation off. */
   rotate_every: number;
   /** Whether `GET /api/feed/?ids=` and `/api/feed/v2?ids=` leave out clips in `error` state. */
   feed_hides_errors: boolean;
@@ -131,7 +131,9 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Em
       .filter((word) => word !== '');
   }
   if (problems.length > 0) {
-    throw new Error(`invalid emulator environment: ${problems.join('; ')}`);
+    throw new Error(
+      `Invalid emulator environment: ${problems.join(', ')}. Fix or unset these variables.`,
+    );
   }
 
   return options;
@@ -211,7 +213,10 @@ const CONFIG_VALIDATORS: Validators = {
 
 const CONFIG_KEYS = Object.keys(CONFIG_VALIDATORS) as (keyof EmulatorConfig)[];
 
-/** Returns a copy of `config` with the fields of `patch` applied; throws InvalidInput. */
+/**
+ * Returns a copy of `config` with the fields of `patch` applied. Throws InvalidInput for an
+ * unknown field or an invalid value.
+ */
 export function patchConfig(config: EmulatorConfig, patch: unknown): EmulatorConfig {
   const body = requireRecord(patch, 'config patch');
   rejectUnknownKeys(body, CONFIG_KEYS);

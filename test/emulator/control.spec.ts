@@ -13,7 +13,7 @@ describe('control API', () => {
     await emulator.close();
   });
 
-  it('counts requests per route but not control calls', async () => {
+  it('counts requests per route', async () => {
     const jwt = await mintJwt(emulator);
     await studio(emulator, jwt, '/api/billing/info/');
     await studio(emulator, jwt, '/api/feed/v2');

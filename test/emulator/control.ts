@@ -129,7 +129,7 @@ function parseAccountSettings(input: unknown, state: EmulatorState): AccountSett
   };
 }
 
-/** The account as the control API shows it: no cookie values. */
+/** Returns the account as the control API shows it, without cookie values. */
 function accountView(account: Account): Record<string, unknown> {
   return {
     id: account.id,

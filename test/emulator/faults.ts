@@ -20,18 +20,18 @@ export interface FaultSpec {
   action: FaultAction;
   /** Probability in [0, 1] that a matching request is hit. */
   rate: number;
-  /** Maximum number of hits, after which the fault is spent; null = unlimited. */
+  /** Maximum number of hits, after which the fault is spent. Null means no limit. */
   count: number | null;
   /** Number of matching requests to let through before the first hit. */
   after: number;
   status: number | null;
-  /** Response body sent as-is; null = `{"detail": <reason phrase>}`. */
+  /** Response body sent as-is. Null sends `{"detail": <reason phrase>}`. */
   body: string | null;
   content_type: string;
   retry_after: string | null;
   delay_ms: number;
   duration_ms: number | null;
-  /** Seed of the fault's own random generator, for repeatable `rate` tests; null = Math.random. */
+  /** Seed of the fault's own random generator, for repeatable `rate` tests. Null uses Math.random. */
   seed: number | null;
 }
 
@@ -62,7 +62,7 @@ const FIELDS = [
 
 const STATUS_ONLY_FIELDS = ['status', 'body', 'content_type', 'retry_after'] as const;
 
-/** Validates a fault body; throws InvalidInput naming the first bad field. */
+/** Validates a fault body and applies defaults. Throws InvalidInput naming the first bad field. */
 export function parseFaultSpec(input: unknown): FaultSpec {
   const body = requireRecord(input, 'fault');
   rejectUnknownKeys(body, FIELDS);
@@ -146,7 +146,7 @@ function parseRetryAfter(value: unknown): string | null {
   return String(checkNumber(value, 'retry_after', { min: 0, integer: true }));
 }
 
-/** Active faults in creation order; the oldest active fault that matches and hits wins. */
+/** Registry of faults in creation order. The oldest active fault that matches and hits wins. */
 export class FaultRegistry {
   private faults: Fault[] = [];
   private nextId = 1;

@@ -39,7 +39,7 @@ describe('generate', () => {
     return { status: response.status, body: await response.json() };
   }
 
-  it('returns two submitted clips and charges 10 credits', async () => {
+  it('submits two clips for 10 credits', async () => {
     const batch = await generate(emulator, jwt, {
       prompt: '[Verse]\nla la',
       tags: 'pop',
@@ -79,7 +79,7 @@ describe('generate', () => {
     expect(result.status).toBe(200);
   });
 
-  it('moves clips through every status with stream then final URLs', async () => {
+  it('moves clips through every status', async () => {
     await patchConfig({ generation_s: 2 });
     const batch = await generate(emulator, jwt);
     const { phases } = await pollClip(emulator, jwt, batch.clips[0].id, isSettled);
@@ -145,7 +145,7 @@ describe('generate', () => {
     expect((await stats(emulator)).credits.demo).toBe(5);
   });
 
-  it('answers 429 past the running job cap until a batch finishes', async () => {
+  it('caps running jobs with 429', async () => {
     await patchConfig({ running_job_cap: 1, generation_s: 0.3 });
 
     expect((await post('/api/generate/v2/', { prompt: 'a' })).status).toBe(200);
@@ -158,7 +158,7 @@ describe('generate', () => {
     expect((await post('/api/generate/v2/', { prompt: 'c' })).status).toBe(200);
   });
 
-  it('turns moderated clips into errors and refunds them', async () => {
+  it('fails and refunds moderated clips', async () => {
     await patchConfig({ generation_s: 1 });
     const batch = await generate(emulator, jwt, {
       gpt_description_prompt: 'in the style of ForbiddenBand',
@@ -236,7 +236,7 @@ describe('generate', () => {
     });
   });
 
-  it('records history on extend and 404s an unknown parent', async () => {
+  it('records extend history', async () => {
     const parent = (await generate(emulator, jwt)).clips[0];
     const extended = await post('/api/generate/v2/', {
       prompt: 'more',

@@ -106,7 +106,7 @@ export function parseGenerateBody(
   return { ok: true, request };
 }
 
-/** Whether the account must send a captcha token with its next generate request. */
+/** Checks whether the account must send a captcha token with its next generate request. */
 export function captchaGateOn(ctx: RequestContext, account: Account): boolean {
   const { captcha_required, captcha_after_generations } = ctx.state.config;
 
@@ -117,8 +117,9 @@ export function captchaGateOn(ctx: RequestContext, account: Account): boolean {
 }
 
 /**
- * Applies the upstream's checks in the upstream's order and returns the first rejection, or
- * null. JSON problems were already handled by parseGenerateBody.
+ * Checks task consistency, the captcha gate, the plan's models, text lengths, the extended
+ * clip, credits and running jobs, in that order, and returns the first rejection or null.
+ * Body problems were already rejected by parseGenerateBody.
  */
 function rejectGenerate(
   ctx: RequestContext,
@@ -222,7 +223,7 @@ function chargeGenerate(ctx: RequestContext, account: Account, clips: ClipRecord
   }
 }
 
-/** The parent's own history plus the parent itself, so chains of extensions can be concatenated. */
+/** Returns the parent's history plus the parent itself, so that a chain of extensions can be concatenated. */
 function extendHistory(parent: ClipRecord, continueAt: number | null): HistoryEntry[] {
   return [...(parent.history ?? []), { id: parent.id, continue_at: continueAt, type: 'gen' }];
 }
@@ -239,7 +240,8 @@ function newClip(ctx: RequestContext, account: Account, input: NewClipInput): Cl
   const { request } = input;
   const described = request.prompt === '';
   const generated = generateLyrics(described ? request.gpt_description_prompt : request.prompt);
-  const lyrics = request.make_instrumental ? '' : described ? generated.text : request.prompt;
+  let lyrics = described ? generated.text : request.prompt;
+  if (request.make_instrumental) lyrics = '';
 
   return {
     id: randomUUID(),

@@ -40,7 +40,7 @@ export interface RequestContext {
   readonly params: readonly string[];
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
-  /** Request time in ms since the epoch; one value per request keeps a clip's status stable. */
+  /** Request time in ms since the epoch. One value per request keeps a clip's status stable. */
   readonly now: number;
   readonly state: EmulatorState;
 }
@@ -55,14 +55,14 @@ export function jsonReply(status: number, value: unknown, headers: HeaderMap = {
   };
 }
 
-/** A FastAPI-style error, `{"detail": message}`. */
+/** Builds a FastAPI-style error, `{"detail": message}`. */
 export function detailReply(status: number, message: string): Reply {
   return jsonReply(status, { detail: message });
 }
 
 /**
- * A FastAPI request-validation error: 422 with one entry in the `detail` list, where `loc`
- * names the body field, such as `['body', 'prompt']`.
+ * Builds a FastAPI request-validation error: 422 with one entry in the `detail` list, where
+ * `loc` names the body field, such as `['body', 'prompt']`.
  */
 export function validationReply(
   type: string,

@@ -1,6 +1,6 @@
 import type { ClipFailure } from './clips';
 
-/** Whether `text` contains one of the blocked words, which are stored lower-cased. */
+/** Checks whether `text` contains one of the blocked words, which are stored lower-cased. */
 export function containsBlockedWord(blockedWords: readonly string[], text: string): boolean {
   if (blockedWords.length === 0 || text === '') return false;
   const lower = text.toLowerCase();

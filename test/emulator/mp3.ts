@@ -88,6 +88,9 @@ function skipId3v2(buf: Buffer, offset: number): number {
   return position;
 }
 
+// MPEG version by the header's two version bits. The value 1 is reserved and rejected first.
+const VERSIONS = { 0: 2.5, 2: 2, 3: 1 } as const;
+
 /** Parses the 4-byte frame header at `offset`, or returns null if it is not a valid one. */
 export function readFrameHeader(buf: Buffer, offset: number): FrameHeader | null {
   const b1 = buf[offset + 1];
@@ -103,7 +106,7 @@ export function readFrameHeader(buf: Buffer, offset: number): FrameHeader | null
   }
   if (rateIndex === 3) return null;
 
-  const version = versionBits === 3 ? 1 : versionBits === 2 ? 2 : 2.5;
+  const version = VERSIONS[versionBits as 0 | 2 | 3];
   const layer = (4 - layerBits) as 1 | 2 | 3;
   const kbps = BITRATES[`${version === 1 ? 1 : 2}-${layer}`][bitrateIndex - 1];
   const sampleRate = SAMPLE_RATES[String(version)][rateIndex];
@@ -160,11 +163,14 @@ function sameStream(a: FrameHeader, b: FrameHeader): boolean {
   return a.version === b.version && a.layer === b.layer && a.sampleRate === b.sampleRate;
 }
 
-/** Whether the frame carries an encoder's Xing, Info or VBRI header instead of audio. */
+const SIDE_INFO_BYTES = { 1: [17, 32], 2: [9, 17] } as const;
+
+/** Checks whether the frame carries an encoder's Xing, Info or VBRI header instead of audio. */
 function isVbrInfoFrame(buf: Buffer, offset: number, header: FrameHeader): boolean {
   if (header.layer !== 3) return false;
 
-  const sideInfo = header.version === 1 ? (header.mono ? 17 : 32) : header.mono ? 9 : 17;
+  // Side information: 17 or 32 bytes for MPEG-1 (mono or stereo), 9 or 17 bytes for MPEG-2 and 2.5.
+  const sideInfo = SIDE_INFO_BYTES[header.version === 1 ? 1 : 2][header.mono ? 0 : 1];
   const xingAt = offset + 4 + (header.hasCrc ? 2 : 0) + sideInfo;
   const tag = buf.toString('latin1', xingAt, xingAt + 4);
   if (tag === 'Xing' || tag === 'Info') return true;

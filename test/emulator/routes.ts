@@ -102,7 +102,7 @@ export function matchRoute(method: string, rawPath: string): RouteMatch | null {
   return null;
 }
 
-/** Decodes percent escapes; a malformed escape is kept as written, so the id is just unknown. */
+/** Decodes percent escapes. A malformed escape is kept as written, so the id is just unknown. */
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);

@@ -127,13 +127,15 @@ async function serveUpstreamRoute(runtime: Runtime, exchange: Exchange): Promise
   // A hung request keeps its socket until the client gives up or close() destroys it.
   if (action === 'hang') return;
   if (action === 'reset_before') return resetConnection(req);
-  if (fault !== null && action === 'delay') {
-    await sleep(runtime, fault.spec.delay_ms);
-    if (runtime.closed || res.destroyed) return;
-  }
 
   const body = hasBody(method) ? await readRequestBody(req, res) : '';
   if (body === null) return;
+  if (fault !== null && action === 'delay') {
+    await sleep(runtime, fault.spec.delay_ms);
+    // The work is done even when the client gave up meanwhile, as the upstream does: a submit
+    // that timed out on the client still creates its clips.
+    if (runtime.closed) return;
+  }
   const reply =
     match === null ? detailReply(404, 'Not Found') : runHandler(runtime, match, exchange, body);
   if (action === 'reset_after') return resetConnection(req);
@@ -163,7 +165,7 @@ function hasBody(method: string): boolean {
   return method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE';
 }
 
-/** Returns the body, or null after answering 413 or when the client went away. */
+/** Returns the body, or null after sending 413 or when the client went away. */
 async function readRequestBody(req: IncomingMessage, res: ServerResponse): Promise<string | null> {
   try {
     return await readBody(req);

@@ -1,4 +1,4 @@
-/** Helpers shared by the emulator specs; every call goes over HTTP as a gateway's would. */
+/** Helpers shared by the emulator specs. Every call goes over HTTP, as a gateway's would. */
 import { DEFAULT_ACCOUNT } from './accounts';
 import type { EmulatorOptions } from './config';
 import { startEmulator, type RunningEmulator } from './server';
@@ -32,7 +32,7 @@ export async function mintJwt(
   return (await readJson<{ jwt: string }>(response)).jwt;
 }
 
-/** Calls a studio route with `Authorization: Bearer <jwt>`; a body is sent as JSON. */
+/** Calls a studio route with `Authorization: Bearer <jwt>`, sending `body` as JSON if given. */
 export function studio(
   emulator: RunningEmulator,
   jwt: string,

@@ -17,12 +17,12 @@ export interface Account {
   sessionId: string;
   plan: Plan;
   credits: number;
-  /** Credits charged this period, net of refunds; reported by the billing route. */
+  /** Credits charged this period net of refunds, as the billing route reports them. */
   monthlyUsage: number;
   signedOut: boolean;
   revoked: boolean;
   degraded: boolean;
-  /** Accepted `__client` values: the configured one first, the newest rotation last. */
+  /** Accepted `__client` values, with the configured one first and the newest rotation last. */
   clientValues: string[];
   /** Successful Clerk calls, which drive `__client` rotation. */
   clerkCalls: number;
@@ -30,7 +30,7 @@ export interface Account {
   generations: number;
   /** Every clip of the account, oldest first. */
   library: ClipRecord[];
-  /** Generate batches that were unfinished when last checked; see runningCount. */
+  /** Generate batches that were unfinished when runningCount last pruned the list. */
   running: { batchId: string; settledAt: number }[];
   /** Refunds of moderated batches, applied once their clips turn `error`. */
   pendingRefunds: { at: number; credits: number }[];
@@ -59,25 +59,25 @@ export interface LyricsJob {
 }
 
 export interface EmulatorStats {
-  /** Requests per route name, plus `unknown`; control routes are not counted. */
+  /** Requests per route name, plus `unknown`. Control routes are not counted. */
   requests: Record<string, number>;
   /** Generate, concat and stems requests that created clips. */
   generations: number;
   clips: number;
-  /** JWTs issued by the Clerk tokens route; JWTs inside `/v1/client` answers are not counted. */
+  /** JWTs issued by the Clerk tokens route. JWTs inside `/v1/client` responses are not counted. */
   tokens_minted: number;
   faults_hit: number;
   /** Clerk calls made with a `__client` value older than the account's newest one. */
   stale_client_uses: number;
 }
 
-// Rotated `__client` values kept valid per account besides the configured one; older
-// rotations are forgotten so a long benchmark cannot grow the index without bound.
+// Rotated `__client` values kept valid per account besides the configured one. Older
+// rotations are forgotten, so a long benchmark cannot grow the index without bound.
 const MAX_ROTATED_VALUES = 1000;
 
 export class EmulatorState {
   config: EmulatorConfig;
-  /** Base of audio, image and `iss` URLs; set once the server listens. */
+  /** Base of audio, image and `iss` URLs, set once the server listens. */
   publicUrl = '';
   /** HS256 key of session JWTs, kept across resets so issued tokens stay verifiable. */
   readonly jwtSecret = randomBytes(32);
@@ -165,7 +165,7 @@ export class EmulatorState {
     return account;
   }
 
-  /** Adds a `__client` value as the account's newest; earlier values stay valid. */
+  /** Adds a `__client` value as the account's newest. Earlier values stay valid. */
   addClientValue(account: Account, value: string): void {
     const owner = this.clientIndex.get(value);
     if (owner && owner !== account) {

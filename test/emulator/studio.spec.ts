@@ -58,7 +58,7 @@ describe('studio read routes', () => {
     }
   });
 
-  it('returns known clips from the v1 feed and omits unknown ids', async () => {
+  it('v1 feed omits unknown ids', async () => {
     const [a, b] = await generateMany(1);
 
     expect(
@@ -109,7 +109,7 @@ describe('studio read routes', () => {
     expect(broken.status).toBe(400);
   });
 
-  it('returns one clip and 404 for unknown or foreign ids', async () => {
+  it('hides unknown and foreign clips', async () => {
     const [id] = await generateMany(1);
     await control(emulator, 'POST', '/accounts', { id: 'other', cookie: 'other-client' });
     const otherJwt = await mintJwt(
@@ -170,7 +170,7 @@ describe('studio read routes', () => {
     expect((await stats(emulator)).credits.demo).toBe(500);
   });
 
-  it('fails lyrics with a blocked word and 404s unknown ids', async () => {
+  it('fails lyrics with blocked words', async () => {
     const { id } = await readJson<{ id: string }>(
       await studio(emulator, jwt, '/api/generate/lyrics/', { prompt: 'like forbiddenband' }),
     );
@@ -199,11 +199,10 @@ describe('studio read routes', () => {
 
     expect(early.body).toMatchObject({ aligned_words: [] });
     expect(words.map((word) => word.word)).toEqual(['one', 'two', 'three', 'four', 'five']);
-    expect(
-      words.every(
-        (word, i) => word.start_s < word.end_s && (i === 0 || words[i - 1].end_s <= word.start_s),
-      ),
-    ).toBe(true);
+    for (const [i, word] of words.entries()) {
+      expect(word.start_s).toBeLessThan(word.end_s);
+      if (i > 0) expect(word.start_s).toBeGreaterThanOrEqual(words[i - 1].end_s);
+    }
     expect(words[4].end_s).toBeLessThanOrEqual(clip.metadata.duration as number);
     expect(aligned.body.hoot_cer).toBe(0.1);
     expect((await get('/api/gen/unknown/aligned_lyrics/v2/')).status).toBe(404);
@@ -220,7 +219,7 @@ describe('studio read routes', () => {
     expect((await fetch(clip.video_url)).status).toBe(404);
   });
 
-  it('answers 404 Not Found for unknown paths and 405 for wrong methods', async () => {
+  it('rejects unknown paths and methods', async () => {
     const unknown = await fetch(`${emulator.url}/api/nothing-here`);
     const wrongMethod = await fetch(`${emulator.url}/api/billing/info/`, { method: 'DELETE' });
 
