@@ -25,6 +25,12 @@ export interface AppConfig {
     /** Longest time in-flight requests may keep running after the drain. */
     shutdownWaitCapMs: number;
   };
+  health: {
+    /** Liveness fails while the V8 heap in use is above this many bytes. */
+    maxHeapBytes: number;
+    /** Liveness fails when the longest event-loop stall since the previous liveness probe reached this. */
+    maxEventLoopDelayMs: number;
+  };
   auth: { disabled: boolean; apiKeys: ApiKey[] };
   upstream: {
     baseUrl: string;

@@ -34,6 +34,10 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: int(1024, 10_000_000).default(262_144),
   SHUTDOWN_DRAIN_MS: int(0, 120_000).default(5_000),
   SHUTDOWN_WAIT_CAP_MS: int(0, 600_000).default(20_000),
+  /** Liveness fails above this V8 heap use; default 90% of V8's heap limit (`--max-old-space-size`). */
+  HEALTH_MAX_HEAP_MB: int(16, 1_048_576).optional(),
+  /** Liveness fails when the event loop stalled this long since the previous liveness probe. */
+  HEALTH_MAX_EVENT_LOOP_DELAY_MS: int(50, 600_000).default(2_000),
 
   API_KEYS: z.string().optional(),
   AUTH_DISABLED: bool.default('false'),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { parse as parseYaml } from 'yaml';
 import { ZodIssue } from 'zod';
 import { AccountConfig, ApiKey, AppConfig } from './app-config';
@@ -50,6 +51,10 @@ function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): Ap
       shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
       shutdownWaitCapMs: env.SHUTDOWN_WAIT_CAP_MS,
     },
+    health: {
+      maxHeapBytes: (env.HEALTH_MAX_HEAP_MB ?? defaultMaxHeapMb()) * MB,
+      maxEventLoopDelayMs: env.HEALTH_MAX_EVENT_LOOP_DELAY_MS,
+    },
     auth: { disabled: env.AUTH_DISABLED, apiKeys },
     upstream: {
       baseUrl: env.SUNO_BASE_URL,
@@ -97,6 +102,16 @@ function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): Ap
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? Boolean(process.stdout.isTTY) },
     metrics: { enabled: env.METRICS_ENABLED },
   };
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * 90% of V8's heap limit, which follows `--max-old-space-size`, so liveness fails while the
+ * process can still answer instead of after V8 aborts with an out-of-memory error.
+ */
+function defaultMaxHeapMb(): number {
+  return Math.floor((getHeapStatistics().heap_size_limit * 0.9) / MB);
 }
 
 function describeIssue(issue: ZodIssue): string {

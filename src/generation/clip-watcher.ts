@@ -11,6 +11,8 @@ import { Reconciler } from './reconciler';
 
 /** Feed calls take at most this many ids, to keep URLs short. */
 const FEED_BATCH = 20;
+/** Event that ends every wait at once; see `releaseWaiters`. */
+const RELEASE = Symbol('release waiters');
 
 /**
  * Polls the upstream for every unfinished generation, one feed call per account and batch
@@ -26,6 +28,7 @@ export class ClipWatcher implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private polling = false;
   private stopped = false;
+  private released = false;
 
   constructor(
     private readonly studio: StudioApi,
@@ -52,15 +55,23 @@ export class ClipWatcher implements OnApplicationShutdown {
     this.schedule();
   }
 
-  /** Resolves when `done` holds for the generation or after `budgetMs`, whichever is first. */
+  /**
+   * Resolves when `done` holds for the generation, after `budgetMs`, or when `releaseWaiters`
+   * runs, whichever is first; the result tells whether `done` held.
+   */
   waitUntil(generation: Generation, done: (g: Generation) => boolean, budgetMs: number): Promise<boolean> {
     if (done(generation)) return Promise.resolve(true);
+    if (this.released) return Promise.resolve(false);
 
     return new Promise((resolve) => {
       const listener = () => {
         if (!done(generation)) return;
         cleanup();
         resolve(true);
+      };
+      const release = () => {
+        cleanup();
+        resolve(done(generation));
       };
       const timer = setTimeout(() => {
         cleanup();
@@ -69,14 +80,24 @@ export class ClipWatcher implements OnApplicationShutdown {
       const cleanup = () => {
         clearTimeout(timer);
         this.events.off(generation.id, listener);
+        this.events.off(RELEASE, release);
       };
       this.events.on(generation.id, listener);
+      this.events.on(RELEASE, release);
     });
   }
 
-  /** Ends every wait now, e.g. at shutdown, so callers answer with the current state. */
-  releaseWaiters(): void {
-    for (const id of this.watched.keys()) this.events.emit(`${id}:abort`);
+  /**
+   * Ends every wait now and makes later waits return at once, so callers answer with the
+   * current state (202 with the clips so far). Shutdown calls it when its wait cap ends.
+   * Returns how many waits were ended.
+   */
+  releaseWaiters(): number {
+    this.released = true;
+    const waiting = this.events.listenerCount(RELEASE);
+    this.events.emit(RELEASE);
+
+    return waiting;
   }
 
   get size(): number {

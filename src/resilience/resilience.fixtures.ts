@@ -14,6 +14,7 @@ export function resilienceTestConfig(overrides: Partial<AppConfig['resilience']>
       shutdownDrainMs: 0,
       shutdownWaitCapMs: 0,
     },
+    health: { maxHeapBytes: 1024 * 1024 * 1024, maxEventLoopDelayMs: 2_000 },
     auth: { disabled: true, apiKeys: [] },
     upstream: {
       baseUrl: 'http://127.0.0.1:1',
