@@ -8,7 +8,7 @@ export interface BenchOptions {
   smoke: boolean;
   /** Concurrent `wait=true` generations of the many-songs scenario. */
   songs: number;
-  /** Length of one measured load run, in seconds. */
+  /** Length of one measured load run, in whole seconds (autocannon ends runs on one-second ticks). */
   durationS: number;
   /** Concurrent connections of the load generator in throughput runs. */
   connections: number;
@@ -19,18 +19,19 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
 }
 
-const FULL_DEFAULTS = { songs: 100, durationS: 10, connections: 10, runs: 3, warmupS: 3 };
-const SMOKE_DEFAULTS = { songs: 10, durationS: 1, connections: 4, runs: 2, warmupS: 0.5 };
+const FULL_DEFAULTS = { songs: 100, durationS: 10, connections: 10, runs: 3, warmupS: 5 };
+const SMOKE_DEFAULTS = { songs: 10, durationS: 1, connections: 4, runs: 1, warmupS: 1 };
 
 export const MAX_SONGS = 1000;
 
 export const USAGE = `Usage: npm run bench -- [flags]
 
-  --smoke            short runs (about a minute in total) that check every scenario produces figures
+  --smoke            one short run per case (about a minute in total), to check that every
+                     scenario produces figures; its numbers are not benchmark results
   --songs N          concurrent wait=true generations in many-songs (1-${MAX_SONGS}; default 100, smoke 10)
   --duration S       seconds per measured load run (default 10, smoke 1)
   --connections C    concurrent connections in throughput runs (default 10, smoke 4)
-  --runs R           measured runs per case (default 3, smoke 2)
+  --runs R           measured runs per case (default 3, smoke 1)
   --scenario NAME    run only this scenario; repeat the flag for several
                      (${SCENARIO_NAMES.join(', ')})
   --help             print this text
@@ -67,7 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   return {
     smoke: values.smoke ?? false,
     songs: numberFlag('songs', values.songs, defaults.songs, { min: 1, max: MAX_SONGS, integer: true }),
-    durationS: numberFlag('duration', values.duration, defaults.durationS, { min: 0.5, max: 600 }),
+    durationS: numberFlag('duration', values.duration, defaults.durationS, { min: 1, max: 600, integer: true }),
     connections: numberFlag('connections', values.connections, defaults.connections, { min: 1, max: 1000, integer: true }),
     runs: numberFlag('runs', values.runs, defaults.runs, { min: 1, max: 50, integer: true }),
     warmupS: defaults.warmupS,

@@ -22,7 +22,7 @@ export interface Service {
 }
 
 const running = new Set<Service>();
-const STOP_GRACE_MS = 5_000;
+const STOP_GRACE_MS = 10_000;
 
 /**
  * Gives the load generator its own CPU and the servers the others, when the machine has two
@@ -153,8 +153,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Linux reports CPU times in clock ticks; USER_HZ is 100 on every mainstream architecture.
-const CLOCK_TICKS_PER_S = 100;
+let clockTicksPerS: number | undefined;
+
+/** USER_HZ, the unit of CPU times in /proc; 100 on mainstream Linux when getconf is missing. */
+function clockTicks(): number {
+  if (clockTicksPerS === undefined) {
+    try {
+      clockTicksPerS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicksPerS = 100;
+    }
+  }
+
+  return clockTicksPerS;
+}
 
 /** User plus system CPU seconds the process has used, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number): number {
@@ -162,7 +174,18 @@ export function cpuSeconds(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+}
+
+/**
+ * CPU seconds every process of the machine has used (all CPUs together), from the first
+ * line of /proc/stat: user, nice, system, irq, softirq and steal time.
+ */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / clockTicks();
 }
 
 /** Resident set size in bytes, from the VmRSS line of /proc/<pid>/status. */

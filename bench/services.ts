@@ -95,6 +95,8 @@ export async function startGateway(
     LOG_LEVEL: 'warn',
     // Equal to the gateway's default, set so the figure does not move if the default does.
     POLL_INTERVAL_MS: '2000',
+    // Readiness drain only matters behind a load balancer; here it would only slow each stop.
+    SHUTDOWN_DRAIN_MS: '0',
     ...input.overrides,
   };
   const service = spawnService({
@@ -161,4 +163,18 @@ export async function sinkStats(sink: RunningServer): Promise<{ requests: number
   const response = await fetch(`${sink.url}/__sink/stats`, { signal: AbortSignal.timeout(5_000) });
 
   return (await response.json()) as { requests: number; spans: number; bytes: number };
+}
+
+/**
+ * Gateway variables with tracing and metrics on: spans exported over OTLP/HTTP to the sink,
+ * and the `/metrics` endpoint served. This is the configuration of every gateway the harness
+ * starts, except the "off" side of the observability scenario.
+ */
+export function observabilityOn(sink: RunningServer): Record<string, string> {
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'suno-gateway-bench', METRICS_ENABLED: 'true' };
+}
+
+/** Gateway variables with the OpenTelemetry SDK not started and `/metrics` not served. */
+export function observabilityOff(): Record<string, string> {
+  return { OTEL_SDK_DISABLED: 'true', METRICS_ENABLED: 'false' };
 }

@@ -6,6 +6,7 @@ import { IdempotencyInterceptor } from './common/idempotency/idempotency.interce
 import { IdempotencyStore, MemoryIdempotencyStore } from './common/idempotency/idempotency.store';
 import { RedisIdempotencyStore } from './common/idempotency/redis-idempotency.store';
 import { ProblemFilter } from './common/problem.filter';
+import { RedisModule } from './common/redis.module';
 import { CompatModule } from './compat/compat.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -25,6 +26,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot({ metricsEnabled: config.metrics.enabled }),
+        RedisModule,
         ResilienceModule,
         HealthModule,
         GenerationModule,

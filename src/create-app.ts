@@ -4,7 +4,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
+import { registerRequestDeadline } from './common/request-deadline';
+import { sendRoutingProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
+import { ShutdownService } from './health/shutdown.service';
 import { AppConfig } from './config/app-config';
 import { registerHttpObservability } from './observability/http-observability';
 import { createRootLogger } from './observability/logger';
@@ -23,15 +26,28 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const root = createRootLogger({ level: config.log.level, pretty: config.log.pretty, destination: options.logDestination, serviceVersion: SERVICE_VERSION });
   resetNestPinoRoot();
   const nestLogger = new Logger(new PinoLogger({ pinoHttp: { logger: root } }), {});
-  const adapter = new FastifyAdapter({ bodyLimit: config.server.bodyLimitBytes, logger: false, return503OnClosing: false });
+  // During shutdown the server keeps answering requests on open connections (no automatic 503),
+  // and closing it ends idle keep-alive sockets; ShutdownService runs that sequence.
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.server.bodyLimitBytes,
+    logger: false,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    // The original Suno-API's paths end in a slash (`/generate/lyrics/`), so both spellings
+    // match. Its `GET /feed/{ids}` carries up to 50 comma-separated UUIDs in one parameter.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    frameworkErrors: sendRoutingProblem,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger: nestLogger, abortOnError: false });
   app.useLogger(nestLogger);
 
   const fastify = app.getHttpAdapter().getInstance();
+  registerHttpObservability(fastify, root, app.get(MetricsService));
   // A caller without X-Request-Timeout-Ms may wait for about three read attempts.
-  registerHttpObservability(fastify, root, app.get(MetricsService), { defaultRequestTimeoutMs: config.upstream.readTimeoutMs * 3 });
+  registerRequestDeadline(fastify, { defaultTimeoutMs: config.upstream.readTimeoutMs * 3 });
   // JSON only: a text/plain body answers 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser(['text/plain']);
+  app.get(ShutdownService).attach(app, { flushLogs: () => new Promise<void>((resolve, reject) => root.flush((err) => (err ? reject(err) : resolve()))) });
 
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);

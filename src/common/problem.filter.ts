@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordProblem, resolveRequestId } from '../observability/http-observability';
 import { mapUpstreamError } from '../suno/error-mapping';
 import { UpstreamError } from '../suno/upstream-error';
 import { AppError } from './app-error';
@@ -68,10 +69,27 @@ export class ProblemFilter implements ExceptionFilter {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError, logger: Logger): void {
   const requestId = request.observation?.ctx.requestId;
-  if (error.status >= 500) {
+  // The request's completion line carries the code and, for 5xx, the error, so it is logged once.
+  const recorded = recordProblem(request, { code: error.code, status: error.status, error: error.cause ?? error });
+  if (error.status >= 500 && !recorded) {
     logger.error({ err: error.cause ?? error, code: error.code, status: error.status }, `request failed with ${error.code}`);
   }
   if (reply.sent) return;
   if (error.retryAfterS !== undefined) void reply.header('retry-after', String(error.retryAfterS));
   void reply.status(error.status).header('content-type', 'application/problem+json').send(problemFrom(error, requestId));
+}
+
+/**
+ * Sends the problem body for errors that Fastify's router raises before any route or hook
+ * runs: a malformed percent-encoding, or a path parameter over `maxParamLength`.
+ */
+export function sendRoutingProblem(error: { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  const requestId = resolveRequestId(request.headers['x-request-id']);
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const problem = new AppError({
+    status: tooLong ? 414 : 400,
+    code: ErrorCode.ValidationFailed,
+    detail: tooLong ? 'A path parameter is longer than the gateway accepts.' : 'The URL path is not valid; check its percent-encoding.',
+  });
+  void reply.header('x-request-id', requestId).status(problem.status).header('content-type', 'application/problem+json').send(problemFrom(problem, requestId));
 }

@@ -68,6 +68,8 @@ export interface AppConfig {
     backgroundRefresh: boolean;
     retryBaseMs: number;
     retryMaxMs: number;
+    /** AES-256 key that encrypts rotated cookies persisted in Redis; without it they stay in memory. */
+    encryptionKey?: Buffer;
   };
   accounts: AccountConfig[];
   generation: {

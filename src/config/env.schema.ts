@@ -26,6 +26,13 @@ const url = z
 
 const HOUR = 3_600_000;
 
+/** Decodes a 256-bit key given as hex or base64. */
+export function decodeKey(value: string): Buffer | undefined {
+  const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+
+  return bytes.length === 32 ? bytes : undefined;
+}
+
 /** Environment variables and their defaults; unknown variables are ignored. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -89,6 +96,10 @@ export const envSchema = z.object({
   SESSION_BACKGROUND_REFRESH: bool.default('true'),
   SESSION_RETRY_BASE_MS: int(1, 600_000).default(1_000),
   SESSION_RETRY_MAX_MS: int(1, 3_600_000).default(60_000),
+  SESSION_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)')
+    .optional(),
 
   WAIT_BUDGET_MS: int(0, 600_000).default(25_000),
   WAIT_MAX_BUDGET_MS: int(0, 600_000).default(55_000),

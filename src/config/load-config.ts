@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { ZodIssue } from 'zod';
 import { AccountConfig, ApiKey, AppConfig } from './app-config';
 import { sanitizeCookie } from './cookie';
-import { Env, envSchema } from './env.schema';
+import { Env, decodeKey, envSchema } from './env.schema';
 
 /** Thrown at boot; its message lists every bad variable, one per line, without secret values. */
 export class ConfigError extends Error {
@@ -89,6 +89,7 @@ function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): Ap
       backgroundRefresh: env.SESSION_BACKGROUND_REFRESH,
       retryBaseMs: env.SESSION_RETRY_BASE_MS,
       retryMaxMs: env.SESSION_RETRY_MAX_MS,
+      encryptionKey: env.SESSION_ENCRYPTION_KEY ? decodeKey(env.SESSION_ENCRYPTION_KEY) : undefined,
     },
     accounts,
     generation: {

@@ -37,7 +37,7 @@ export class GenerationService {
 
   async create(dto: CreateGenerationDto, wait: WaitQueryDto): Promise<GenerationAnswer> {
     const description = dto.gpt_description_prompt;
-    if (!description && dto.prompt === undefined && !dto.make_instrumental) {
+    if (!description && (dto.prompt === undefined || dto.prompt === null) && !dto.make_instrumental) {
       throw new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'Send prompt (lyrics, custom mode) or gpt_description_prompt (description mode).', extra: { errors: [{ field: 'prompt', message: 'prompt or gpt_description_prompt is required' }] } });
     }
     const mv = dto.mv ?? DEFAULT_MODEL;

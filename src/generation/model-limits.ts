@@ -22,10 +22,11 @@ export function limitsFor(model: string): Limits {
 }
 
 /** Rejects over-long fields before any upstream call, counting Unicode code points. */
-export function checkLengths(model: string, fields: Partial<Record<keyof Limits, string | undefined>>): void {
+export function checkLengths(model: string, fields: Partial<Record<keyof Limits, string | null | undefined>>): void {
   const limits = limitsFor(model);
   for (const [name, value] of Object.entries(fields) as Array<[keyof Limits, string | undefined]>) {
-    if (value === undefined) continue;
+    // class-validator's IsOptional lets null through, so null counts as an absent field.
+    if (value === undefined || value === null) continue;
     const length = [...value].length;
     if (length > limits[name]) {
       throw new AppError({

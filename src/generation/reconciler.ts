@@ -8,10 +8,19 @@ import { StudioApi } from '../suno/studio.api';
 import { Generation, SubmitFingerprint } from './generation';
 import { GenerationStore } from './generation.store';
 
-/** Pages of the newest clips read per reconciliation; 20 clips a page. */
-const PAGES = 3;
+/**
+ * Most pages of newest clips (20 a page) one scan reads. A scan normally stops at the first
+ * clip older than its lower bound; this cap only limits a burst of new clips.
+ */
+const MAX_PAGES = 10;
 /** Clock skew allowed between our submit time and the upstream's `created_at`. */
 const SKEW_MS = 10_000;
+
+interface Scan {
+  clips: Clip[];
+  /** True when the scan reached a clip older than its lower bound or the end of the library. */
+  complete: boolean;
+}
 
 export type ReconcileResult = 'adopted' | 'resubmitted' | 'unknown';
 
@@ -23,6 +32,11 @@ export type ReconcileResult = 'adopted' | 'resubmitted' | 'unknown';
 @Injectable()
 export class Reconciler {
   private readonly logger = new Logger('Reconciler');
+  /**
+   * Per unknown generation, when the last complete scan that looked for it began. Clips created
+   * before then were already checked against it, so the next scan need not read them again.
+   */
+  private readonly checkedUntilMs = new WeakMap<Generation, number>();
 
   constructor(
     private readonly studio: StudioApi,
@@ -33,20 +47,28 @@ export class Reconciler {
   /** Looks once for the generation's clips; adopts them when found. */
   async reconcile(account: Account, generation: Generation): Promise<boolean> {
     return withSpan('generation.reconcile', { attributes: { [Attr.account]: account.id, [Attr.generationId]: generation.id } }, async (span) => {
-      const recent = await this.recentSince(account, generation.submittedAtMs);
-      const adopted = this.adopt(generation, recent);
+      const startedAtMs = Date.now();
+      const scan = await this.recentSince(account, generation.submittedAtMs);
+      const adopted = this.adopt(generation, scan.clips);
+      if (!adopted && scan.complete) this.checkedUntilMs.set(generation, startedAtMs);
       span.setAttribute('suno.reconcile.adopted', adopted);
 
       return adopted;
     });
   }
 
-  /** Called by the watcher for generations still unknown. */
+  /**
+   * Called by the watcher for generations still unknown. Each scan reads back only to the
+   * oldest clip not yet checked against some generation, so a long-unknown generation costs
+   * about one page per poll rather than a read back to its submit.
+   */
   async findMissing(account: Account, generations: Generation[]): Promise<void> {
-    const oldest = Math.min(...generations.map((g) => g.submittedAtMs));
-    const recent = await this.recentSince(account, oldest);
+    const startedAtMs = Date.now();
+    const sinceMs = Math.min(...generations.map((g) => this.checkedUntilMs.get(g) ?? g.submittedAtMs));
+    const scan = await this.recentSince(account, sinceMs);
     for (const generation of generations) {
-      if (this.adopt(generation, recent)) this.record('adopted', generation, 'clips appeared after the submit timed out');
+      if (this.adopt(generation, scan.clips)) this.record('adopted', generation, 'clips appeared after the submit timed out');
+      else if (scan.complete) this.checkedUntilMs.set(generation, startedAtMs);
     }
   }
 
@@ -57,16 +79,24 @@ export class Reconciler {
     else this.logger.warn(line, `reconciliation ${result}: ${reason}`);
   }
 
-  private async recentSince(account: Account, sinceMs: number): Promise<Clip[]> {
+  /** Reads the newest clips, page by page, back to the first one created before `sinceMs` − skew. */
+  private async recentSince(account: Account, sinceMs: number): Promise<Scan> {
     const clips: Clip[] = [];
-    for (let page = 0; page < PAGES; page++) {
+    for (let page = 0; page < MAX_PAGES; page++) {
       const batch = await this.studio.recent(account, page);
       clips.push(...batch);
       const oldest = batch[batch.length - 1];
-      if (batch.length === 0 || (oldest?.created_at && Date.parse(oldest.created_at) < sinceMs - SKEW_MS)) break;
+      if (batch.length === 0 || (oldest?.created_at && Date.parse(oldest.created_at) < sinceMs - SKEW_MS)) {
+        return { clips, complete: true };
+      }
     }
 
-    return clips;
+    this.logger.warn(
+      { account: account.id, pages: MAX_PAGES, clips: clips.length },
+      `reconciliation read ${MAX_PAGES} pages of ${account.id}'s newest clips without reaching the submit time; older clips are not checked this time`,
+    );
+
+    return { clips, complete: false };
   }
 
   private adopt(generation: Generation, recent: Clip[]): boolean {

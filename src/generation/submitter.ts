@@ -43,8 +43,9 @@ export class Submitter {
 
   async submit(request: SubmitRequest, preferred?: Account): Promise<Generation> {
     const tried = new Set<string>();
+    let lastError: AppError | undefined;
     for (;;) {
-      const account = preferred ?? this.accounts.pick(tried);
+      const account = preferred ?? this.pickUntried(tried, lastError);
       try {
         return await this.submitOn(account, request);
       } catch (err) {
@@ -52,7 +53,17 @@ export class Submitter {
         if (preferred || !ROTATE_ON.has(mapped.code)) throw mapped;
         this.markAccount(account, mapped);
         tried.add(account.id);
+        lastError = mapped;
       }
+    }
+  }
+
+  /** Once every account failed this request, the client gets the last account's own error. */
+  private pickUntried(tried: ReadonlySet<string>, lastError: AppError | undefined): Account {
+    try {
+      return this.accounts.pick(tried);
+    } catch (err) {
+      throw lastError ?? err;
     }
   }
 

@@ -1,15 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { GenerationModule } from '../generation/generation.module';
 import { SunoModule } from '../suno/suno.module';
 import { HealthController } from './health.controller';
-import { REDIS_CLIENT, redisProvider } from './redis.provider';
+import { HealthIndicators } from './health.indicators';
 import { ShutdownState } from './shutdown-state';
+import { ShutdownService } from './shutdown.service';
 
+/** Probes and the shutdown sequence. The Redis client they check comes from the global RedisModule. */
 @Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), SunoModule],
+  imports: [TerminusModule.forRoot({ logger: false }), SunoModule, GenerationModule],
   controllers: [HealthController],
-  providers: [ShutdownState, redisProvider],
-  exports: [ShutdownState, REDIS_CLIENT],
+  providers: [ShutdownState, ShutdownService, HealthIndicators],
+  exports: [ShutdownState, ShutdownService],
 })
 export class HealthModule {}

@@ -1,36 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import { Context, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { Context, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TraceFlags, context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { AppError } from '../common/app-error';
-import { ErrorCode } from '../common/error-codes';
-import { problemFrom } from '../common/problem';
 import { RequestContext, requestContext } from '../common/request-context';
 import { MetricsService } from './metrics.service';
+import { scrubSecrets } from './redaction';
 import { Attr } from './span-attributes';
 import { tracer } from './tracing';
 
-/** Routes that are scraped or probed every few seconds; logging them would drown real traffic. */
-const QUIET_ROUTES = /^\/(health|metrics)/;
-const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
-/** Header in which a caller states how long it will wait for the answer, in ms. */
-export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
-/** Largest accepted `X-Request-Timeout-Ms`: 10 minutes, the longest wait budget allowed. */
-export const MAX_REQUEST_TIMEOUT_MS = 600_000;
+/** Routes that are scraped or probed every few seconds; they get no log line and no span. */
+const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/health/startup', '/metrics']);
 
-export interface HttpObservabilityOptions {
-  /**
-   * Deadline given to requests without `X-Request-Timeout-Ms`, in ms. Upstream retries and
-   * rate-limit waits stop before it; without it they fall back to their own caps.
-   */
-  defaultRequestTimeoutMs?: number;
+/** `http_route` label of requests that matched no route, so unknown paths cannot add series. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Status recorded for a request whose client closed the connection before the answer (nginx's convention). */
+export const CLIENT_CLOSED_STATUS = 499;
+
+const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
+
+/** Methods kept as label values; any other becomes `_OTHER`, as the OpenTelemetry HTTP conventions say. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** The problem response a request ended with, recorded by the error filter. */
+export interface RequestProblem {
+  code: string;
+  status: number;
+  /** The underlying error; written under `err` (with its stack) for 5xx answers. */
+  error?: unknown;
 }
 
 interface Observation {
   ctx: RequestContext;
-  span: Span;
-  parent: Context;
+  /** Undefined for quiet routes. */
+  span?: Span;
+  /** The caller's trace context with the server span set, active while the request runs. */
+  active: Context;
   startNs: bigint;
+  method: string;
+  route: string;
+  quiet: boolean;
+  finished: boolean;
+  problem?: RequestProblem;
 }
 
 declare module 'fastify' {
@@ -45,106 +56,142 @@ export function resolveRequestId(header: unknown): string {
 }
 
 /**
- * Fastify hooks that give every request its id, its server span (child of the caller's
- * `traceparent`), its duration histogram sample and one log line. The span and the request
- * context become active in `preHandler`, after the body is parsed, so every log line and
- * upstream span of the handler is correlated.
+ * Records the problem a request is answered with, so that its completion line carries the
+ * code and, for 5xx, the error. Returns false outside an observed request, where the caller
+ * has to log the error itself.
  */
-export function registerHttpObservability(fastify: FastifyInstance, logger: Logger, metrics: MetricsService, options: HttpObservabilityOptions = {}): void {
+export function recordProblem(request: FastifyRequest, problem: RequestProblem): boolean {
+  if (!request.observation) return false;
+  request.observation.problem = problem;
+
+  return true;
+}
+
+/**
+ * Fastify hooks that give every request its id (echoed in `x-request-id`), its server span
+ * named `{method} {route}` as a child of the caller's `traceparent`, its duration sample and
+ * one log line. The span and the request context are entered in `onRequest` and again in
+ * `preHandler`, because body parsing runs in the socket's async context and loses them.
+ */
+export function registerHttpObservability(fastify: FastifyInstance, logger: Logger, metrics: MetricsService): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const requestId = resolveRequestId(request.headers['x-request-id']);
-    reply.header('x-request-id', requestId);
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    const span = tracer().startSpan(
-      request.method,
-      { kind: SpanKind.SERVER, attributes: { [Attr.httpMethod]: request.method, [Attr.requestId]: requestId } },
-      parent,
-    );
-    request.observation = { ctx: { requestId }, span, parent, startNs: process.hrtime.bigint() };
-
-    const timeout = parseRequestTimeout(request.headers[REQUEST_TIMEOUT_HEADER], options.defaultRequestTimeoutMs);
-    if (!timeout.ok) {
-      void reply.status(400).header('content-type', 'application/problem+json').send(problemFrom(timeout.error, requestId));
-
-      return;
-    }
-    if (timeout.ms !== undefined) request.observation.ctx.deadlineMs = Date.now() + timeout.ms;
-    done();
+    const observation = start(request, reply);
+    request.observation = observation;
+    // 'close' follows 'finish' on a normal answer. Without 'finish', the client went away
+    // before the answer, and Fastify runs no onResponse hook for the request.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) finish(request, CLIENT_CLOSED_STATUS, { logger, metrics, aborted: true });
+    });
+    context.with(observation.active, () => requestContext.run(observation.ctx, done));
   });
 
   fastify.addHook('preHandler', (request, _reply, done) => {
     const observation = request.observation;
     if (!observation) return done();
-    const route = routeTemplate(request);
-    observation.ctx.route = route;
-    observation.span.updateName(`${request.method} ${route}`);
-    observation.span.setAttribute(Attr.httpRoute, route);
-    context.with(trace.setSpan(observation.parent, observation.span), () => requestContext.run(observation.ctx, done));
+    context.with(observation.active, () => requestContext.run(observation.ctx, done));
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
-    finish(request, reply, logger, metrics);
+    finish(request, reply.statusCode, { logger, metrics, aborted: false });
     done();
   });
 }
 
-type TimeoutResult = { ok: true; ms: number | undefined } | { ok: false; error: AppError };
+function start(request: FastifyRequest, reply: FastifyReply): Observation {
+  const requestId = resolveRequestId(request.headers['x-request-id']);
+  void reply.header('x-request-id', requestId);
+  const method = KNOWN_METHODS.has(request.method) ? request.method : '_OTHER';
+  const template = request.routeOptions?.url;
+  const route = template ?? UNMATCHED_ROUTE;
+  const quiet = template !== undefined && QUIET_ROUTES.has(template);
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const ctx: RequestContext = { requestId, route };
+  if (quiet) {
+    return { ctx, active: parent, startNs: process.hrtime.bigint(), method, route, quiet, finished: false };
+  }
 
-/** Reads `X-Request-Timeout-Ms`: whole milliseconds from 1 to MAX_REQUEST_TIMEOUT_MS. */
-export function parseRequestTimeout(header: string | string[] | undefined, defaultMs: number | undefined): TimeoutResult {
-  if (header === undefined) return { ok: true, ms: defaultMs };
-  const text = Array.isArray(header) ? header.join(',') : header.trim();
-  const ms = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
-  if (ms >= 1 && ms <= MAX_REQUEST_TIMEOUT_MS) return { ok: true, ms };
-
-  return {
-    ok: false,
-    error: new AppError({
-      status: 400,
-      code: ErrorCode.ValidationFailed,
-      detail: `X-Request-Timeout-Ms must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(text.slice(0, 32))}.`,
-      extra: { errors: [{ field: 'X-Request-Timeout-Ms', message: `must be an integer from 1 to ${MAX_REQUEST_TIMEOUT_MS}` }] },
-    }),
-  };
-}
-
-function routeTemplate(request: FastifyRequest): string {
-  return request.routeOptions?.url ?? 'unmatched';
-}
-
-function finish(request: FastifyRequest, reply: FastifyReply, logger: Logger, metrics: MetricsService): void {
-  const observation = request.observation;
-  if (!observation) return;
-  const durationS = Number(process.hrtime.bigint() - observation.startNs) / 1e9;
-  const status = reply.statusCode;
-  const route = observation.ctx.route ?? routeTemplate(request);
-  const { span } = observation;
-  const spanContext = span.spanContext();
-  const traced = spanContext.traceFlags % 2 === 1;
-
-  span.setAttribute(Attr.httpStatus, status);
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-  span.end();
-
-  metrics.observe(
-    metrics.m.httpServerDuration,
-    { http_request_method: request.method, http_route: route, http_response_status_code: status },
-    durationS,
-    traced ? spanContext.traceId : undefined,
+  const span = tracer().startSpan(
+    template === undefined ? method : `${method} ${template}`,
+    { kind: SpanKind.SERVER, attributes: serverSpanAttributes(request, { method, template, requestId }) },
+    parent,
   );
 
-  if (QUIET_ROUTES.test(route)) return;
+  return { ctx, span, active: trace.setSpan(parent, span), startNs: process.hrtime.bigint(), method, route, quiet, finished: false };
+}
+
+function serverSpanAttributes(request: FastifyRequest, facts: { method: string; template?: string; requestId: string }) {
+  return {
+    [Attr.httpMethod]: facts.method,
+    ...(facts.method === '_OTHER' ? { [Attr.httpMethodOriginal]: request.method } : {}),
+    ...(facts.template === undefined ? {} : { [Attr.httpRoute]: facts.template }),
+    [Attr.urlPath]: pathOf(request),
+    [Attr.urlScheme]: request.protocol,
+    [Attr.networkProtocolVersion]: request.raw.httpVersion,
+    [Attr.requestId]: facts.requestId,
+  };
+}
+
+/** The request path without its query string, which may carry ids or tokens. */
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? request.url;
+}
+
+interface FinishDeps {
+  logger: Logger;
+  metrics: MetricsService;
+  aborted: boolean;
+}
+
+function finish(request: FastifyRequest, status: number, deps: FinishDeps): void {
+  const observation = request.observation;
+  if (!observation || observation.finished) return;
+  observation.finished = true;
+  const durationS = Number(process.hrtime.bigint() - observation.startNs) / 1e9;
+  const spanContext = observation.span?.spanContext();
+  const traced = spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
+  // Exemplars only point at traces that were sampled, so that the trace can be opened.
+  const exemplarTraceId = traced && (traced.traceFlags & TraceFlags.SAMPLED) !== 0 ? traced.traceId : undefined;
+
+  endSpan(observation, status);
+  deps.metrics.observe(
+    deps.metrics.m.httpServerDuration,
+    { http_request_method: observation.method, http_route: observation.route, http_response_status_code: status },
+    durationS,
+    exemplarTraceId,
+  );
+  if (observation.quiet) return;
+
+  const { ctx, problem } = observation;
   const line = {
-    request_id: observation.ctx.requestId,
-    trace_id: traced ? spanContext.traceId : undefined,
-    span_id: traced ? spanContext.spanId : undefined,
-    account: observation.ctx.accountId,
-    client: observation.ctx.clientId,
+    request_id: ctx.requestId,
+    trace_id: traced?.traceId,
+    span_id: traced?.spanId,
+    account: ctx.accountId,
+    client: ctx.clientId,
     method: request.method,
-    route,
+    route: observation.route,
+    path: pathOf(request),
     status,
     duration_ms: Math.round(durationS * 1e6) / 1e3,
+    code: problem?.code,
+    err: status >= 500 ? problem?.error : undefined,
   };
-  if (status >= 500) logger.warn(line, 'request failed');
-  else logger.info(line, 'request completed');
+  if (deps.aborted) deps.logger.info(line, 'request aborted by the client');
+  else if (status >= 500) deps.logger.error(line, 'request failed');
+  else deps.logger.info(line, 'request completed');
+}
+
+function endSpan(observation: Observation, status: number): void {
+  const { span, problem } = observation;
+  if (!span) return;
+
+  span.setAttribute(Attr.httpStatus, status);
+  if (status >= 500) {
+    span.setAttribute(Attr.errorType, problem?.code ?? String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    if (problem?.error instanceof Error) {
+      span.recordException({ name: problem.error.name, message: scrubSecrets(problem.error.message) });
+    }
+  }
+  span.end();
 }

@@ -23,6 +23,9 @@ export class MetricsService {
   readonly m: Instruments;
   /** prom-client refuses exemplars in a Prometheus-format registry, so those histograms have a twin there. */
   private readonly twins = new Map<Histogram, Histogram>();
+  /** Catalog names of the counters shared by both registries, see `render`. */
+  private readonly counterNames = new Map<Counter, string>();
+  private lastRender: Promise<unknown> = Promise.resolve();
 
   constructor() {
     for (const register of [this.registry, this.openMetricsRegistry]) {
@@ -40,12 +43,27 @@ export class MetricsService {
     this.twins.get(histogram as Histogram)?.observe(labels as Record<string, string | number>, seconds);
   }
 
-  /** Renders the exposition in the format the scraper asked for. */
-  async render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
-    const wantsOpenMetrics = typeof accept === 'string' && accept.includes('application/openmetrics-text');
-    const registry = wantsOpenMetrics ? this.openMetricsRegistry : this.registry;
+  /**
+   * Renders the exposition in the format the scraper prefers. Renders run one at a time:
+   * prom-client strips `_total` from the shared counters' names while it writes OpenMetrics,
+   * and the names are restored before the next render.
+   */
+  render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    const registry = prefersOpenMetrics(accept) ? this.openMetricsRegistry : this.registry;
+    const rendered = this.lastRender.then(async () => {
+      try {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      } finally {
+        this.restoreCounterNames();
+      }
+    });
+    this.lastRender = rendered.catch(() => undefined);
 
-    return { contentType: registry.contentType, body: await registry.metrics() };
+    return rendered;
+  }
+
+  private restoreCounterNames(): void {
+    for (const [counter, name] of this.counterNames) (counter as unknown as { name: string }).name = name;
   }
 
   private createHistogram(spec: MetricSpec, common: { name: string; help: string; labelNames: string[] }): Histogram {
@@ -60,8 +78,12 @@ export class MetricsService {
   private create(spec: MetricSpec) {
     const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry, this.openMetricsRegistry] };
     switch (spec.kind) {
-      case 'counter':
-        return new Counter(common);
+      case 'counter': {
+        const counter = new Counter(common);
+        this.counterNames.set(counter, spec.name);
+
+        return counter;
+      }
       case 'gauge':
         return new Gauge(common);
       case 'histogram':
@@ -79,4 +101,25 @@ function createOpenMetricsRegistry(): Registry {
   const RegistryWithType = Registry as unknown as new (contentType: string) => Registry;
 
   return new RegistryWithType(Registry.OPENMETRICS_CONTENT_TYPE);
+}
+
+/**
+ * Whether an `Accept` header ranks OpenMetrics at least as high as every other acceptable
+ * type, by q-value. Prometheus sends OpenMetrics first when exemplar storage or native
+ * histograms are on; a scraper that names only text/plain gets the Prometheus text format.
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  if (!accept) return false;
+  let openMetrics = 0;
+  let others = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) continue;
+    if (type === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, q);
+    else others = Math.max(others, q);
+  }
+
+  return openMetrics > 0 && openMetrics >= others;
 }

@@ -1,10 +1,13 @@
 /** Span attribute keys used by the gateway, in one place. */
 export const Attr = {
   httpMethod: 'http.request.method',
+  httpMethodOriginal: 'http.request.method_original',
   httpRoute: 'http.route',
   httpStatus: 'http.response.status_code',
   resendCount: 'http.request.resend_count',
   urlPath: 'url.path',
+  urlScheme: 'url.scheme',
+  networkProtocolVersion: 'network.protocol.version',
   serverAddress: 'server.address',
   requestId: 'suno_gateway.request_id',
   operation: 'suno.operation',

@@ -33,6 +33,17 @@ describe('RetryBudget', () => {
     expect(granted).toBe(5);
   });
 
+  it('stays within a fractional allowance', () => {
+    const sut = new RetryBudget(options({ minRetries: 0 }));
+    for (let i = 0; i < 25; i++) {
+      sut.recordCall();
+    }
+
+    const granted = Array.from({ length: 10 }, () => sut.tryAcquire()).filter(Boolean).length;
+
+    expect(granted).toBe(2);
+  });
+
   it('records nothing for a rejected retry', () => {
     const sut = new RetryBudget(options({ minRetries: 1 }));
     sut.tryAcquire();

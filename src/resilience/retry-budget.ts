@@ -44,14 +44,14 @@ export class RetryBudget {
   }
 
   /**
-   * Takes one retry from the budget. Returns false, and records nothing, when the retries
-   * in the window already reach max(minRetries, ratio × calls in the window).
+   * Takes one retry from the budget. Returns false, and records nothing, when one more retry
+   * would take the window's retries past max(minRetries, ratio × calls in the window).
    */
   tryAcquire(): boolean {
     const slot = this.currentSlot();
     const { calls, retries } = this.totals();
     const allowance = Math.max(this.options.minRetries, this.options.ratio * calls);
-    if (retries >= allowance) {
+    if (retries + 1 > allowance) {
       return false;
     }
 

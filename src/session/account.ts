@@ -28,6 +28,8 @@ export interface SessionToken {
 export class Account {
   readonly id: string;
   readonly jar: CookieJar;
+  /** The cookie as configured, which identifies where a persisted rotation came from. */
+  readonly configuredCookie: string;
   sessionId?: string;
   token?: SessionToken;
   state: AccountState;
@@ -42,6 +44,7 @@ export class Account {
   constructor(config: AccountConfig) {
     this.id = config.id;
     this.jar = new CookieJar(config.cookie);
+    this.configuredCookie = config.cookie;
     this.sessionId = config.sessionId;
     this.state = config.invalidReason ? 'disabled' : 'starting';
     this.stateReason = config.invalidReason ?? 'no session token yet';

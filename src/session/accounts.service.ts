@@ -7,6 +7,15 @@ import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../observability/metrics.service';
 import { ACCOUNT_STATES, Account, AccountState, viewAccount, AccountView } from './account';
 
+/** Errors for a pool whose accounts all sit in one of these states, so clients see the cause. */
+const STATE_ERRORS: Partial<Record<AccountState, { status: number; code: ErrorCode }>> = {
+  needs_relogin: { status: 503, code: ErrorCode.AccountSessionMissing },
+  revoked: { status: 503, code: ErrorCode.AccountRevoked },
+  expired: { status: 503, code: ErrorCode.AccountSessionInvalid },
+  captcha_required: { status: 503, code: ErrorCode.CaptchaRequired },
+  no_credits: { status: 402, code: ErrorCode.InsufficientCredits },
+};
+
 /**
  * The pool of configured accounts and their state machine. Every state change is logged
  * once, with its reason, and mirrored in `suno_account_state`.
@@ -61,10 +70,7 @@ export class AccountsService {
       if (!account.usable || exclude.has(account.id)) continue;
       if (!best || this.loadOf(account) < this.loadOf(best)) best = account;
     }
-    if (!best) {
-      const reasons = this.accounts.map((a) => `${a.id}: ${a.state} (${a.stateReason})`).join('; ');
-      throw new AppError({ status: 503, code: ErrorCode.NoUsableAccount, detail: `No account can serve requests right now. ${reasons}`, retryAfterS: 30 });
-    }
+    if (!best) throw this.noUsableAccount();
     requestContext.setAccount(best.id);
 
     return best;
@@ -72,6 +78,20 @@ export class AccountsService {
 
   adjustLoad(accountId: string, delta: number): void {
     this.load.set(accountId, Math.max(0, (this.load.get(accountId) ?? 0) + delta));
+  }
+
+  /** Builds the pool-wide error, with the specific code when every account is out for the same reason. */
+  private noUsableAccount(): AppError {
+    const reasons = this.accounts.map((a) => `${a.id}: ${a.state} (${a.stateReason})`).join('; ');
+    const states = new Set(this.accounts.map((a) => a.state));
+    const shared = states.size === 1 ? STATE_ERRORS[[...states][0]] : undefined;
+
+    return new AppError({
+      status: shared?.status ?? 503,
+      code: shared?.code ?? ErrorCode.NoUsableAccount,
+      detail: `No account can serve requests right now. ${reasons}`,
+      retryAfterS: 30,
+    });
   }
 
   private loadOf(account: Account): number {

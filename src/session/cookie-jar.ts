@@ -7,6 +7,12 @@ export class CookieJar {
   private readonly cookies = new Map<string, string>();
 
   constructor(header: string) {
+    this.replace(header);
+  }
+
+  /** Replaces every cookie with those of a stored header, e.g. the rotation saved before a restart. */
+  replace(header: string): void {
+    this.cookies.clear();
     for (const part of header.split(';')) {
       const eq = part.indexOf('=');
       if (eq <= 0) continue;

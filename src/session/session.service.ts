@@ -12,6 +12,7 @@ import { Account, SessionToken } from './account';
 import { AccountsService } from './accounts.service';
 import { ClerkApi } from './clerk.api';
 import { decodeJwt } from './jwt';
+import { SessionStore } from './session-store';
 
 /** Lifetime assumed when a JWT carries no readable `exp` (Clerk's default is 60 s). */
 const DEFAULT_TOKEN_LIFETIME_MS = 60_000;
@@ -27,6 +28,8 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
+  /** Cookie header last persisted per account, to save only real rotations. */
+  private readonly saved = new Map<string, string>();
   private stopped = false;
   /** Resolves once every account got its first token or failed with a reason. */
   readonly firstLogin: Promise<void>;
@@ -36,14 +39,41 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     private readonly clerk: ClerkApi,
     private readonly accounts: AccountsService,
     private readonly metrics: MetricsService,
+    private readonly sessions: SessionStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.firstLogin = new Promise((resolve) => (this.resolveFirstLogin = resolve));
   }
 
   onApplicationBootstrap(): void {
-    const logins = this.accounts.all().filter((a) => a.state !== 'disabled').map((a) => this.getToken(a).catch(() => undefined));
+    const logins = this.accounts
+      .all()
+      .filter((a) => a.state !== 'disabled')
+      .map((a) => this.restore(a).then(() => this.getToken(a)).catch(() => undefined));
     void Promise.all(logins).then(() => this.resolveFirstLogin());
+  }
+
+  /** Loads the cookie rotation persisted before a restart, if the configured cookie is unchanged. */
+  private async restore(account: Account): Promise<void> {
+    try {
+      const stored = await this.sessions.load(account.id, account.configuredCookie);
+      if (!stored) return;
+      account.jar.replace(stored);
+      this.saved.set(account.id, stored);
+      this.logger.log({ account: account.id }, `restored the rotated session cookie of ${account.id}`);
+    } catch (err) {
+      this.logger.warn({ account: account.id, err }, `could not load the stored session of ${account.id}; using the configured cookie`);
+    }
+  }
+
+  private persist(account: Account): void {
+    const header = account.jar.header();
+    if (this.saved.get(account.id) === header || header === account.configuredCookie) return;
+    this.saved.set(account.id, header);
+    this.sessions.save(account.id, account.configuredCookie, header).catch((err: unknown) => {
+      this.saved.delete(account.id);
+      this.logger.warn({ account: account.id, err }, `could not persist the rotated session cookie of ${account.id}`);
+    });
   }
 
   onApplicationShutdown(): void {
@@ -124,6 +154,7 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     this.failures.delete(account.id);
     this.metrics.m.tokenExpiry.set({ account: account.id }, token.expiresAtMs / 1000);
     this.metrics.m.tokenRefreshes.inc({ account: account.id, result: 'success' });
+    this.persist(account);
     if (account.state !== 'no_credits' && account.state !== 'captcha_required' && account.state !== 'cooling_down') {
       this.accounts.transition(account, 'active', 'session token refreshed');
     }

@@ -19,7 +19,7 @@ describe('demo flow', () => {
   });
 
   afterEach(async () => {
-    await stack.resetUpstream();
+    await stack?.resetUpstream();
   });
 
   afterAll(async () => {
@@ -86,7 +86,7 @@ describe('demo flow', () => {
     expectProblem(unknown, 404, 'NOT_FOUND');
   });
 
-  it('tiny timeout answers 202 with clip states', async () => {
+  it('tiny timeout returns 202 with clip states', async () => {
     const response = await stack.request('POST', '/v1/generations?wait=true&timeout_s=0.1', { body: CUSTOM });
 
     expect(response.status).toBe(202);

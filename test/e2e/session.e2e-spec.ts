@@ -115,7 +115,7 @@ describe('running session', () => {
   });
 
   afterEach(async () => {
-    await stack.resetUpstream();
+    await stack?.resetUpstream();
   });
 
   afterAll(async () => {
@@ -209,7 +209,7 @@ describe('signed-out cookie', () => {
     expect(account.state_reason).toMatch(/no active session/i);
   });
 
-  it('answers 503 ACCOUNT_SESSION_MISSING without generating', async () => {
+  it('returns 503 ACCOUNT_SESSION_MISSING without generating', async () => {
     const credits = await stack.request('GET', '/v1/credits');
     const generation = await stack.request('POST', '/v1/generations', { body: { prompt: 'la la la', mv: 'chirp-v3-5' } });
 

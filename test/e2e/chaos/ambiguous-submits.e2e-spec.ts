@@ -5,6 +5,8 @@
  */
 import { Answer, Rig, eventually, startRig } from './support';
 
+jest.setTimeout(30_000);
+
 const SUBMIT_TIMEOUT_MS = 500;
 const CREATES = 50;
 
@@ -47,7 +49,7 @@ describe('ambiguous submits', () => {
   });
 
   afterAll(async () => {
-    await rig.close();
+    await rig?.close();
   });
 
   afterEach(async () => {
@@ -72,21 +74,29 @@ describe('ambiguous submits', () => {
   });
 
   it('answers 504 with a generation id after a slow submit and finds its clips later', async () => {
-    await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: SUBMIT_TIMEOUT_MS * 2 });
+    // The upstream answers 1.5 s after the gateway gave up, so the immediate reconciliation
+    // read normally comes too early to see the clips.
+    await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: SUBMIT_TIMEOUT_MS * 4 });
     const before = await rig.control.stats();
     const bodies = Array.from({ length: CREATES }, (_, i) => distinctBody('slow', i));
 
     const answers = await Promise.all(bodies.map((body) => rig.gateway.request('/v1/generations', { body })));
 
+    // A submit whose reconciliation read ran after the delayed upstream finished gets its clips.
+    const timedOut = answers.filter((answer) => answer.status === 504);
+    expect(timedOut.length).toBeGreaterThan(0);
     for (const answer of answers) {
-      expect(answer.status).toBe(504);
+      expect([202, 504]).toContain(answer.status);
+    }
+    for (const answer of timedOut) {
       expect(answer.headers['content-type']).toContain('application/problem+json');
       expect(answer.json.code).toBe('UPSTREAM_TIMEOUT');
       expect(typeof answer.json.generation_id).toBe('string');
     }
     const generations = await Promise.all(
-      answers.map((answer) => eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100)),
+      answers.map((answer) => (answer.status === 202 ? answer.json : eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100))),
     );
+    console.log(`slow submits: ${timedOut.length} of ${CREATES} answered 504, the rest found their clips at once`);
     generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
     expect(new Set(clipIds(generations)).size).toBe(2 * CREATES);
     const after = await rig.control.stats();

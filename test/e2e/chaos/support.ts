@@ -35,24 +35,36 @@ export interface RequestOptions {
   anonymous?: boolean;
 }
 
-/** Log lines of one gateway, parsed from pino's JSON output. */
+/**
+ * Log lines of one gateway. pino writes synchronously, so the raw text is only stored here
+ * and parsed when a test reads it, which keeps the capture out of the measured request time.
+ */
 export class LogCapture implements DestinationStream {
-  readonly lines: Record<string, any>[] = [];
+  private readonly raw: string[] = [];
+  private parsed: Record<string, any>[] = [];
 
   write(chunk: string): void {
-    for (const line of chunk.split('\n')) {
-      if (line.trim() === '') continue;
-      try {
-        this.lines.push(JSON.parse(line) as Record<string, any>);
-      } catch {
-        this.lines.push({ msg: line });
-      }
-    }
+    this.raw.push(chunk);
+  }
+
+  /** Every line so far, parsed from pino's JSON. */
+  get lines(): Record<string, any>[] {
+    while (this.parsed.length < this.raw.length) this.parsed.push(parseLine(this.raw[this.parsed.length]));
+
+    return this.parsed;
   }
 
   /** Lines whose `event` field equals `event`. */
   events(event: string): Record<string, any>[] {
     return this.lines.filter((line) => line.event === event);
+  }
+}
+
+function parseLine(chunk: string): Record<string, any> {
+  try {
+    return JSON.parse(chunk) as Record<string, any>;
+  } catch {
+    return { msg: chunk };
   }
 }
 
@@ -145,6 +157,12 @@ export class EmulatorControl {
     return (await this.client.request('/__emulator/stats', { anonymous: true })).json as EmulatorStatsJson;
   }
 
+  /** Sets the credits of an emulator account, e.g. so that many generations fit. */
+  async setCredits(accountId: string, credits: number): Promise<void> {
+    const answer = await this.client.request('/__emulator/accounts', { method: 'POST', body: { id: accountId, credits }, anonymous: true });
+    if (answer.status !== 200) throw new Error(`setting credits of ${accountId} failed with ${answer.status}: ${answer.text}`);
+  }
+
   async patchConfig(patch: Record<string, unknown>): Promise<void> {
     const answer = await this.client.request('/__emulator/config', { method: 'PATCH', body: patch, anonymous: true });
     if (answer.status !== 200) throw new Error(`patching emulator config failed with ${answer.status}: ${answer.text}`);
@@ -153,6 +171,37 @@ export class EmulatorControl {
   close(): void {
     this.client.close();
   }
+}
+
+export interface RequestTimes {
+  /** Upstream requests in arrival order, with the emulator's `Date.now()` when it counted them. */
+  requests: Array<{ route: string; atMs: number }>;
+  stop(): void;
+}
+
+/**
+ * Records when the emulator counts each upstream request, by watching its per-route counters
+ * in this process. The control API has counts but no times.
+ */
+export function recordRequestTimes(emulator: RunningEmulator): RequestTimes {
+  const stats = emulator.state.stats;
+  const counters = stats.requests;
+  const requests: RequestTimes['requests'] = [];
+  stats.requests = new Proxy(counters, {
+    set(target, route, value: number) {
+      if (typeof route === 'string' && value > (target[route] ?? 0)) requests.push({ route, atMs: Date.now() });
+      target[route as string] = value;
+
+      return true;
+    },
+  });
+
+  return {
+    requests,
+    stop() {
+      stats.requests = counters;
+    },
+  };
 }
 
 /** Per-route request counts gained between two stats snapshots. */
@@ -173,6 +222,8 @@ export interface RigOptions {
   /** Gateway environment on top of the harness defaults. */
   env?: Record<string, string>;
   emulator?: EmulatorOptions;
+  /** Credits of the emulator account; default 100,000, so that credit checks never interfere. */
+  credits?: number;
   /** Overrides SUNO_BASE_URL, e.g. a closed port; the auth URL stays on the emulator. */
   baseUrl?: string;
 }
@@ -201,9 +252,11 @@ const DEFAULT_ENV: Record<string, string> = {
 /** Starts the emulator, then the gateway against it, and waits for the first session token. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const emulator = await startEmulator({ port: 0, quiet: true, clipDurationS: 1, generationS: 2, jwtTtlS: 600, ...options.emulator });
+  const control = new EmulatorControl(emulator);
   const logs = new LogCapture();
   let app: NestFastifyApplication | undefined;
   try {
+    await control.setCredits(DEFAULT_ACCOUNT.id, options.credits ?? 100_000);
     const config = loadConfig({
       ...DEFAULT_ENV,
       SUNO_COOKIE: DEFAULT_ACCOUNT.cookie,
@@ -215,6 +268,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     await app.listen({ port: 0, host: '127.0.0.1' });
     await app.get(SessionService).firstLogin;
   } catch (error) {
+    control.close();
     await app?.close();
     await emulator.close();
     throw error;
@@ -222,7 +276,6 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
 
   const { port } = app.getHttpServer().address() as AddressInfo;
   const gateway = new HttpClient(`http://127.0.0.1:${port}`);
-  const control = new EmulatorControl(emulator);
   const running = app;
 
   return {

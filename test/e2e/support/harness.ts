@@ -1,7 +1,7 @@
 /**
- * Starts the Suno emulator and the gateway in this process, both on 127.0.0.1 with port 0,
- * and gives specs one object to drive them: HTTP calls with the API key, the emulator's
- * control API, and every log line the gateway wrote.
+ * Starts the Suno emulator and the gateway in this process, both on 127.0.0.1 with port 0.
+ * Specs drive both through one object: HTTP calls with the API key, the emulator's control
+ * API, and every log line the gateway wrote.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
@@ -235,7 +235,7 @@ function parseJson(text: string, contentType: string): any {
   }
 }
 
-/** Calls the emulator's control API; a non-2xx answer is a broken test setup, so it throws. */
+/** Calls the emulator's control API and throws on a non-2xx response, which means a broken test setup. */
 async function control(
   emulator: RunningEmulator,
   method: string,

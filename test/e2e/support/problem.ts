@@ -1,4 +1,4 @@
-/** Checks shared by every spec that reads a problem+json error answer. */
+/** Checks shared by every spec that reads a problem+json error response. */
 import type { GatewayResponse } from './harness';
 
 /** A V8 stack frame such as "at Foo.bar (/src/x.ts:1:2)" or "at /src/x.ts:1:2". */
