@@ -14,9 +14,15 @@ export function ensureBuild(root: string, log: (message: string) => void): strin
   if (!existsSync(entry)) {
     log('dist/main.js not found; running npm run build');
     // Build output goes to stderr, so stdout keeps only the result tables.
-    const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2], timeout: BUILD_TIMEOUT_MS });
+    const build = spawnSync('npm', ['run', 'build'], {
+      cwd: root,
+      stdio: ['ignore', 2, 2],
+      timeout: BUILD_TIMEOUT_MS,
+    });
     if (build.status !== 0 || !existsSync(entry)) {
-      const reason = build.error ? build.error.message : `exit code ${build.status ?? build.signal}`;
+      const reason = build.error
+        ? build.error.message
+        : `exit code ${build.status ?? build.signal}`;
       throw new Error(
         `npm run build failed (${reason}), so there is no dist/main.js to benchmark; fix the errors above and run the bench again`,
       );
@@ -25,7 +31,9 @@ export function ensureBuild(root: string, log: (message: string) => void): strin
 
   const newest = newestSource(join(root, 'src'));
   if (newest !== null && newest.mtimeMs > statSync(entry).mtimeMs) {
-    return [`dist/main.js is older than ${relative(root, newest.path)}: these figures describe the previous build; run npm run build first for current code`];
+    return [
+      `dist/main.js is older than ${relative(root, newest.path)}: these figures describe the previous build; run npm run build first for current code`,
+    ];
   }
 
   return [];
@@ -40,7 +48,8 @@ function newestSource(dir: string): { path: string; mtimeMs: number } | null {
       : entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')
         ? { path, mtimeMs: statSync(path).mtimeMs }
         : null;
-    if (candidate !== null && (newest === null || candidate.mtimeMs > newest.mtimeMs)) newest = candidate;
+    if (candidate !== null && (newest === null || candidate.mtimeMs > newest.mtimeMs))
+      newest = candidate;
   }
 
   return newest;

@@ -68,11 +68,17 @@ export class EmulatorClient {
     const body = await this.json<{ clips?: { id: string }[] }>(
       'POST',
       '/api/generate/v2/',
-      { prompt: '[Verse]\nBenchmark lights on a quiet street', tags: 'synthwave', title, mv: 'chirp-v3-5' },
+      {
+        prompt: '[Verse]\nBenchmark lights on a quiet street',
+        tags: 'synthwave',
+        title,
+        mv: 'chirp-v3-5',
+      },
       { authorization: `Bearer ${jwt}` },
     );
     const ids = (body.clips ?? []).map((clip) => clip.id);
-    if (ids.length === 0) throw new Error(`the emulator's generate route returned no clips: ${JSON.stringify(body)}`);
+    if (ids.length === 0)
+      throw new Error(`the emulator's generate route returned no clips: ${JSON.stringify(body)}`);
 
     return ids;
   }
@@ -85,13 +91,18 @@ export class EmulatorClient {
   ): Promise<T> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
     const text = await response.text();
     if (!response.ok) {
-      throw new Error(`emulator ${method} ${path} failed with ${response.status}: ${text.slice(0, 300)}`);
+      throw new Error(
+        `emulator ${method} ${path} failed with ${response.status}: ${text.slice(0, 300)}`,
+      );
     }
 
     return JSON.parse(text) as T;
@@ -99,6 +110,13 @@ export class EmulatorClient {
 }
 
 /** Sum of the request counters of `routes` between two stats snapshots. */
-export function requestsBetween(before: EmulatorStats, after: EmulatorStats, routes: readonly string[]): number {
-  return routes.reduce((sum, route) => sum + (after.requests[route] ?? 0) - (before.requests[route] ?? 0), 0);
+export function requestsBetween(
+  before: EmulatorStats,
+  after: EmulatorStats,
+  routes: readonly string[],
+): number {
+  return routes.reduce(
+    (sum, route) => sum + (after.requests[route] ?? 0) - (before.requests[route] ?? 0),
+    0,
+  );
 }

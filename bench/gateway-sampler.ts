@@ -57,7 +57,12 @@ export class GatewaySampler {
     this.sampleRss();
 
     return {
-      rss: { startBytes: this.rss[0], peakBytes: Math.max(...this.rss), endBytes: this.rss[this.rss.length - 1], samples: this.rss.length },
+      rss: {
+        startBytes: this.rss[0],
+        peakBytes: Math.max(...this.rss),
+        endBytes: this.rss[this.rss.length - 1],
+        samples: this.rss.length,
+      },
       eventLoop: {
         p99MaxS: this.p99.length === 0 ? Number.NaN : Math.max(...this.p99),
         p99MedianS: median(this.p99),

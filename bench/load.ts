@@ -82,10 +82,14 @@ export async function runLoad(target: LoadTarget, settings: LoadSettings): Promi
   const clientUsage = process.cpuUsage(clientBefore);
   const cpuAfter = sampleCpu(target.processes);
   const cpuS: Record<string, number> = { client: (clientUsage.user + clientUsage.system) / 1e6 };
-  for (const label of Object.keys(target.processes)) cpuS[label] = cpuAfter[label] - cpuBefore[label];
+  for (const label of Object.keys(target.processes))
+    cpuS[label] = cpuAfter[label] - cpuBefore[label];
   const ownS = Object.values(cpuS).reduce((sum, seconds) => sum + seconds, 0);
 
-  return { ...toFigures(result, settings, latencies.sorted(), cpuS), foreignCpuS: Math.max(0, machineS - ownS) };
+  return {
+    ...toFigures(result, settings, latencies.sorted(), cpuS),
+    foreignCpuS: Math.max(0, machineS - ownS),
+  };
 }
 
 function toFigures(
@@ -95,7 +99,8 @@ function toFigures(
   cpuS: Record<string, number>,
 ): Omit<RunFigures, 'foreignCpuS'> {
   const statusCodes: Record<string, number> = {};
-  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = Number(stats.count);
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {}))
+    statusCodes[code] = Number(stats.count);
   const responses = Object.values(statusCodes).reduce((sum, count) => sum + count, 0);
 
   return {
@@ -125,8 +130,15 @@ function sampleCpu(processes: Record<string, number>): Record<string, number> {
 }
 
 /** Load that is not measured, so JIT compilation and connection set-up stay out of the runs. */
-export function warmUp(target: LoadTarget, connections: number, seconds: number): Promise<RunFigures> {
-  return runLoad({ ...target, processes: {} }, { connections, durationS: seconds, latencyOf: 'ok' });
+export function warmUp(
+  target: LoadTarget,
+  connections: number,
+  seconds: number,
+): Promise<RunFigures> {
+  return runLoad(
+    { ...target, processes: {} },
+    { connections, durationS: seconds, latencyOf: 'ok' },
+  );
 }
 
 /** The figures of several runs of one case, each as median and min–max. */
@@ -152,7 +164,9 @@ export function summarise(runs: RunFigures[]): CaseSummary {
   const cpuUsPerResponse: Record<string, Spread> = {};
   const cpuShare: Record<string, Spread> = {};
   for (const label of labels) {
-    cpuUsPerResponse[label] = spread(runs.map((run) => (run.cpuS[label] / Math.max(1, run.responses)) * 1e6));
+    cpuUsPerResponse[label] = spread(
+      runs.map((run) => (run.cpuS[label] / Math.max(1, run.responses)) * 1e6),
+    );
     cpuShare[label] = spread(runs.map((run) => run.cpuS[label] / run.durationS));
   }
 

@@ -16,7 +16,12 @@ import { observabilityCost } from './scenarios/observability';
 import { underFaults } from './scenarios/faults';
 import { manySongs } from './scenarios/many-songs';
 import { readOverhead } from './scenarios/read-overhead';
-import { startEmulator, startOtlpSink, type EmulatorSettings, type ServiceSettings } from './services';
+import {
+  startEmulator,
+  startOtlpSink,
+  type EmulatorSettings,
+  type ServiceSettings,
+} from './services';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -103,14 +108,20 @@ async function main(): Promise<number> {
   const warnings = ensureBuild(ROOT, log);
   const cpus = planCpus();
   if (cpus !== null) pinHarness(cpus);
-  else warnings.push('processes are not pinned to CPUs (taskset missing or one CPU): client and servers compete for every CPU');
+  else
+    warnings.push(
+      'processes are not pinned to CPUs (taskset missing or one CPU): client and servers compete for every CPU',
+    );
   const logDir = mkdtempSync(join(tmpdir(), 'suno-bench-'));
   log(`process logs: ${logDir}`);
 
   const report: BenchReport = {
     started_at: new Date().toISOString(),
     finished_at: '',
-    command: `npm run bench --${process.argv.slice(2).map((arg) => ` ${arg}`).join('')}`,
+    command: `npm run bench --${process.argv
+      .slice(2)
+      .map((arg) => ` ${arg}`)
+      .join('')}`,
     mode: options.smoke ? 'smoke' : 'full',
     machine: machineInfo(ROOT, cpus),
     settings: { ...options, emulator: emulatorSettings(options), log_dir: logDir },
@@ -145,6 +156,8 @@ main()
       process.stderr.write(`${error.message}\n\n${USAGE}`);
       process.exit(2);
     }
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });

@@ -4,7 +4,14 @@
  * `Authorization: Bearer PROXY_BEARER_TOKEN` added. No validation, retries, logs, metrics or
  * traces. Listens on 127.0.0.1:PROXY_PORT; `GET /__proxy/ready` answers 200 without a hop.
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 
 // Hop-by-hop headers (RFC 9110, section 7.6.1) belong to one connection and are not forwarded.
 const HOP_BY_HOP = new Set([
@@ -27,7 +34,11 @@ function requiredEnv(name: string): string {
   return value;
 }
 
-function forwardedHeaders(headers: IncomingHttpHeaders, host: string, token: string): IncomingHttpHeaders {
+function forwardedHeaders(
+  headers: IncomingHttpHeaders,
+  host: string,
+  token: string,
+): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!HOP_BY_HOP.has(name) && name !== 'host' && name !== 'authorization') out[name] = value;
@@ -83,7 +94,9 @@ function main(): void {
     forward(req, res);
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(port, '127.0.0.1', () => process.stdout.write(`minimal proxy listening on 127.0.0.1:${port}\n`));
+  server.listen(port, '127.0.0.1', () =>
+    process.stdout.write(`minimal proxy listening on 127.0.0.1:${port}\n`),
+  );
 
   const stop = (): void => {
     server.close(() => process.exit(0));

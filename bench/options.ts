@@ -67,9 +67,21 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
 
   return {
     smoke: values.smoke ?? false,
-    songs: numberFlag('songs', values.songs, defaults.songs, { min: 1, max: MAX_SONGS, integer: true }),
-    durationS: numberFlag('duration', values.duration, defaults.durationS, { min: 1, max: 600, integer: true }),
-    connections: numberFlag('connections', values.connections, defaults.connections, { min: 1, max: 1000, integer: true }),
+    songs: numberFlag('songs', values.songs, defaults.songs, {
+      min: 1,
+      max: MAX_SONGS,
+      integer: true,
+    }),
+    durationS: numberFlag('duration', values.duration, defaults.durationS, {
+      min: 1,
+      max: 600,
+      integer: true,
+    }),
+    connections: numberFlag('connections', values.connections, defaults.connections, {
+      min: 1,
+      max: 1000,
+      integer: true,
+    }),
     runs: numberFlag('runs', values.runs, defaults.runs, { min: 1, max: 50, integer: true }),
     warmupS: defaults.warmupS,
     scenarios: scenarioFlags(values.scenario),
@@ -101,7 +113,9 @@ function scenarioFlags(raw: string[] | undefined): ScenarioName[] {
 
   for (const name of raw) {
     if (!SCENARIO_NAMES.includes(name as ScenarioName)) {
-      throw new UsageError(`--scenario must be one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+      throw new UsageError(
+        `--scenario must be one of ${SCENARIO_NAMES.join(', ')}, got ${JSON.stringify(name)}`,
+      );
     }
   }
 

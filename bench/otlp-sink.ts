@@ -29,7 +29,9 @@ function countSpans(body: Buffer, contentType: string | undefined): number {
 function main(): void {
   const port = Number(process.env.SINK_PORT);
   if (!Number.isInteger(port) || port <= 0) {
-    throw new Error(`otlp sink: SINK_PORT must be a port number, got ${JSON.stringify(process.env.SINK_PORT)}`);
+    throw new Error(
+      `otlp sink: SINK_PORT must be a port number, got ${JSON.stringify(process.env.SINK_PORT)}`,
+    );
   }
   const totals = { requests: 0, spans: 0, bytes: 0 };
 
@@ -48,7 +50,9 @@ function main(): void {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  server.listen(port, '127.0.0.1', () => process.stdout.write(`otlp sink listening on 127.0.0.1:${port}\n`));
+  server.listen(port, '127.0.0.1', () =>
+    process.stdout.write(`otlp sink listening on 127.0.0.1:${port}\n`),
+  );
 
   const stop = (): void => {
     server.close(() => process.exit(0));

@@ -37,7 +37,9 @@ export function planCpus(): CpuPlan | null {
 
 /** Pins every thread of the harness process to `plan.client`. */
 export function pinHarness(plan: CpuPlan): void {
-  execFileSync('taskset', ['-a', '-p', '-c', plan.client, String(process.pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', plan.client, String(process.pid)], {
+    stdio: 'ignore',
+  });
 }
 
 function commandExists(command: string): boolean {
@@ -79,8 +81,14 @@ export function spawnService(input: SpawnInput): Service {
   const log = createWriteStream(logPath, { flags: 'a' });
   const command = input.cpuList === undefined ? process.execPath : 'taskset';
   const args =
-    input.cpuList === undefined ? input.nodeArgs : ['-c', input.cpuList, process.execPath, ...input.nodeArgs];
-  const child = spawn(command, args, { cwd: input.cwd, env: input.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    input.cpuList === undefined
+      ? input.nodeArgs
+      : ['-c', input.cpuList, process.execPath, ...input.nodeArgs];
+  const child = spawn(command, args, {
+    cwd: input.cwd,
+    env: input.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   if (child.pid === undefined) {
@@ -94,10 +102,11 @@ export function spawnService(input: SpawnInput): Service {
     pid: child.pid,
     logPath,
     child,
-    stop: () => (stopping ??= stopChild(child, exited).finally(() => {
-      running.delete(service);
-      log.end();
-    })),
+    stop: () =>
+      (stopping ??= stopChild(child, exited).finally(() => {
+        running.delete(service);
+        log.end();
+      })),
   };
   running.add(service);
 
@@ -138,7 +147,9 @@ export async function waitForHttp(service: Service, url: string, timeoutMs: numb
     await sleep(100);
   }
 
-  throw new Error(`${service.name} did not answer ${url} within ${timeoutMs} ms:\n${logTail(service.logPath)}`);
+  throw new Error(
+    `${service.name} did not answer ${url} within ${timeoutMs} ms:\n${logTail(service.logPath)}`,
+  );
 }
 
 export function logTail(path: string, lines = 20): string {
@@ -159,7 +170,8 @@ let clockTicksPerS: number | undefined;
 function clockTicks(): number {
   if (clockTicksPerS === undefined) {
     try {
-      clockTicksPerS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+      clockTicksPerS =
+        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
     } catch {
       clockTicksPerS = 100;
     }
@@ -183,7 +195,11 @@ export function cpuSeconds(pid: number): number {
  */
 export function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
 
   return (user + nice + system + irq + softirq + (steal ?? 0)) / clockTicks();
 }

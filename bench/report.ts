@@ -53,7 +53,8 @@ export function renderTable(table: Table): string {
 }
 
 export function checksTable(checks: TargetCheck[]): Table {
-  const verdict = (met: boolean | null): string => (met === null ? 'not measured' : met ? 'met' : 'missed');
+  const verdict = (met: boolean | null): string =>
+    met === null ? 'not measured' : met ? 'met' : 'missed';
 
   return {
     title: 'Targets',
@@ -82,7 +83,10 @@ export function writeReport(root: string, report: BenchReport): string {
   mkdirSync(dir, { recursive: true });
   const stamp = report.started_at.replace(/[:.]/g, '-');
   const path = join(dir, `${stamp}-${report.mode}.json`);
-  writeFileSync(path, `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`);
+  writeFileSync(
+    path,
+    `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2)}\n`,
+  );
 
   return path;
 }

@@ -51,7 +51,10 @@ function baseEnv(): Record<string, string> {
 
 const TS_NODE = ['-r', '@swc-node/register'];
 
-export async function startEmulator(settings: ServiceSettings, emulator: EmulatorSettings): Promise<RunningEmulator> {
+export async function startEmulator(
+  settings: ServiceSettings,
+  emulator: EmulatorSettings,
+): Promise<RunningEmulator> {
   const port = await freePort();
   const service = spawnService({
     name: 'emulator',
@@ -110,7 +113,12 @@ export async function startGateway(
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(service, `${url}/health/ready`, READY_TIMEOUT_MS);
 
-  return { service, url, apiKey, env: { ...env, API_KEYS: 'bench:<random>', SUNO_COOKIE: '<emulator default account>' } };
+  return {
+    service,
+    url,
+    apiKey,
+    env: { ...env, API_KEYS: 'bench:<random>', SUNO_COOKIE: '<emulator default account>' },
+  };
 }
 
 /** Starts bench/minimal-proxy.ts in front of the emulator, adding `jwt` as the bearer token. */
@@ -159,7 +167,9 @@ export async function startOtlpSink(settings: ServiceSettings): Promise<RunningS
 }
 
 /** Counters of the OTLP sink: export requests, spans inside them, and body bytes. */
-export async function sinkStats(sink: RunningServer): Promise<{ requests: number; spans: number; bytes: number }> {
+export async function sinkStats(
+  sink: RunningServer,
+): Promise<{ requests: number; spans: number; bytes: number }> {
   const response = await fetch(`${sink.url}/__sink/stats`, { signal: AbortSignal.timeout(5_000) });
 
   return (await response.json()) as { requests: number; spans: number; bytes: number };
@@ -171,7 +181,11 @@ export async function sinkStats(sink: RunningServer): Promise<{ requests: number
  * starts, except the "off" side of the observability scenario.
  */
 export function observabilityOn(sink: RunningServer): Record<string, string> {
-  return { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'suno-gateway-bench', METRICS_ENABLED: 'true' };
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_SERVICE_NAME: 'suno-gateway-bench',
+    METRICS_ENABLED: 'true',
+  };
 }
 
 /** Gateway variables with the OpenTelemetry SDK not started and `/metrics` not served. */

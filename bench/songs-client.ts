@@ -28,7 +28,12 @@ const CLIENT_SLACK_MS = 30_000;
  * Sends `count` generation requests at once, each on its own connection, and resolves when
  * every one has answered, failed or timed out.
  */
-export async function submitSongs(input: { baseUrl: string; apiKey: string; count: number; label: string }): Promise<SongAnswer[]> {
+export async function submitSongs(input: {
+  baseUrl: string;
+  apiKey: string;
+  count: number;
+  label: string;
+}): Promise<SongAnswer[]> {
   const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   try {
     const requests = Array.from({ length: input.count }, (_, index) =>
@@ -41,14 +46,27 @@ export async function submitSongs(input: { baseUrl: string; apiKey: string; coun
   }
 }
 
-function submitOne(input: { baseUrl: string; apiKey: string; agent: Agent; title: string }): Promise<SongAnswer> {
+function submitOne(input: {
+  baseUrl: string;
+  apiKey: string;
+  agent: Agent;
+  title: string;
+}): Promise<SongAnswer> {
   const body = JSON.stringify({
-    prompt: '[Verse]\nCounting lights along the benchmark road\n[Chorus]\nEvery song arrives on time',
+    prompt:
+      '[Verse]\nCounting lights along the benchmark road\n[Chorus]\nEvery song arrives on time',
     title: input.title,
     tags: 'synthwave, steady beat',
   });
   const url = new URL(`/v1/generations?wait=true&timeout_s=${WAIT_TIMEOUT_S}`, input.baseUrl);
-  const answer: SongAnswer = { sentAtMs: Date.now(), answeredAtMs: null, status: null, generationStatus: null, createdAtMs: null, error: null };
+  const answer: SongAnswer = {
+    sentAtMs: Date.now(),
+    answeredAtMs: null,
+    status: null,
+    generationStatus: null,
+    createdAtMs: null,
+    error: null,
+  };
 
   return new Promise((resolve) => {
     const outgoing = request(
@@ -56,7 +74,11 @@ function submitOne(input: { baseUrl: string; apiKey: string; agent: Agent; title
       {
         method: 'POST',
         agent: input.agent,
-        headers: { authorization: `Bearer ${input.apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          authorization: `Bearer ${input.apiKey}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -70,7 +92,9 @@ function submitOne(input: { baseUrl: string; apiKey: string; agent: Agent; title
         response.on('error', (error) => resolve({ ...answer, error: error.message }));
       },
     );
-    outgoing.setTimeout(WAIT_TIMEOUT_S * 1000 + CLIENT_SLACK_MS, () => outgoing.destroy(new Error('timed out')));
+    outgoing.setTimeout(WAIT_TIMEOUT_S * 1000 + CLIENT_SLACK_MS, () =>
+      outgoing.destroy(new Error('timed out')),
+    );
     outgoing.on('error', (error) => resolve({ ...answer, error: error.message }));
     outgoing.end(body);
   });
@@ -80,7 +104,9 @@ function readGeneration(answer: SongAnswer, text: string): void {
   try {
     const parsed = JSON.parse(text) as GenerationBody;
     answer.generationStatus = typeof parsed.status === 'string' ? parsed.status : null;
-    const created = (parsed.clips ?? []).map((clip) => Date.parse(clip.created_at ?? '')).filter(Number.isFinite);
+    const created = (parsed.clips ?? [])
+      .map((clip) => Date.parse(clip.created_at ?? ''))
+      .filter(Number.isFinite);
     answer.createdAtMs = created.length > 0 ? Math.max(...created) : null;
   } catch {
     answer.error = `response body is not JSON: ${text.slice(0, 200)}`;

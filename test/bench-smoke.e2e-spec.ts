@@ -23,7 +23,11 @@ type Json = Record<string, unknown>;
 function runSmokeBench(onStart: (child: ChildProcess) => void): Promise<BenchRun> {
   return new Promise((resolve, reject) => {
     // A process group of its own, so a timeout can stop npm, the harness and its servers together.
-    const child = spawn('npm', ['run', 'bench', '--', '--smoke'], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', 'bench', '--', '--smoke'], {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     onStart(child);
     let stdout = '';
     let stderr = '';
@@ -88,7 +92,11 @@ const FIGURES: Record<string, string[]> = {
     `routes.${route}.upstream_calls_per_request_all_runs`,
     `routes.${route}.summary.p99Ms.median`,
   ]),
-  'many-songs': ['pooled_lag_ms.p95', 'rss_peak_bytes.median', 'event_loop_lag_p99_worst_second_s.median'],
+  'many-songs': [
+    'pooled_lag_ms.p95',
+    'rss_peak_bytes.median',
+    'event_loop_lag_p99_worst_second_s.median',
+  ],
 };
 
 describe('bench smoke mode', () => {
@@ -112,7 +120,10 @@ describe('bench smoke mode', () => {
   });
 
   it('exits with status 0', () => {
-    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr.slice(-4000) }).toEqual({ code: 0, stderr: '' });
+    expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr.slice(-4000) }).toEqual({
+      code: 0,
+      stderr: '',
+    });
   });
 
   it('writes a results file', () => {
@@ -123,11 +134,18 @@ describe('bench smoke mode', () => {
 
   it.each(Object.keys(FIGURES))('%s produces finite figures', (scenario) => {
     expect(at(report, `scenarios.${scenario}`)).not.toHaveProperty('error');
-    for (const path of FIGURES[scenario]) expectFigure(report, `scenarios.${scenario}.figures.${path}`);
+    for (const path of FIGURES[scenario])
+      expectFigure(report, `scenarios.${scenario}.figures.${path}`);
   });
 
   it('prints every scenario table', () => {
-    for (const title of ['Read overhead: throughput and latency', 'Observability cost', 'Under faults', 'Many songs', 'Targets']) {
+    for (const title of [
+      'Read overhead: throughput and latency',
+      'Observability cost',
+      'Under faults',
+      'Many songs',
+      'Targets',
+    ]) {
       expect(run.stdout).toContain(`### ${title}`);
     }
   });

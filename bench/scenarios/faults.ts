@@ -44,12 +44,29 @@ interface FaultFigures {
 
 /** The read routes through the gateway while the emulator fails some of its reads. */
 export async function underFaults(ctx: BenchContext): Promise<ScenarioOutcome> {
-  const gateway = await startGateway(ctx.services, { name: 'gateway-faults', emulatorUrl: ctx.emulator.url, overrides: observabilityOn(ctx.sink) });
+  const gateway = await startGateway(ctx.services, {
+    name: 'gateway-faults',
+    emulatorUrl: ctx.emulator.url,
+    overrides: observabilityOn(ctx.sink),
+  });
   const { client } = ctx.emulator;
   try {
-    const cases: LoadCase[] = ROUTES.map((route) => ({ id: route, target: gatewayTarget(ctx, gateway, route), countUpstream: true }));
+    const cases: LoadCase[] = ROUTES.map((route) => ({
+      id: route,
+      target: gatewayTarget(ctx, gateway, route),
+      countUpstream: true,
+    }));
     // Latency of every response, failures included, so slow give-ups show in the P99.
-    const phases: Phase[] = [{ name: 'loaded', settings: { connections: ctx.options.connections, durationS: ctx.options.durationS, latencyOf: 'all' } }];
+    const phases: Phase[] = [
+      {
+        name: 'loaded',
+        settings: {
+          connections: ctx.options.connections,
+          durationS: ctx.options.durationS,
+          latencyOf: 'all',
+        },
+      },
+    ];
     const statsBefore = await client.stats();
     for (const spec of faultSpecs()) await client.addFault(spec);
     const measured = await runCases(ctx, cases, phases).finally(() => client.clearFaults());
@@ -79,7 +96,8 @@ export async function underFaults(ctx: BenchContext): Promise<ScenarioOutcome> {
 function routeFigures(runs: MeasuredRun[]): FaultFigures {
   const statusCodes: Record<string, number> = {};
   for (const run of runs) {
-    for (const [code, count] of Object.entries(run.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    for (const [code, count] of Object.entries(run.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
   }
 
   const requests = runs.reduce((sum, run) => sum + run.responses + run.errors, 0);
@@ -99,7 +117,16 @@ function routeFigures(runs: MeasuredRun[]): FaultFigures {
 function figuresTable(figures: Record<string, FaultFigures>): Table {
   return {
     title: `Under faults (${STATUS_RATE * 100}% 503 and ${RESET_RATE * 100}% resets on feed, billing and clip)`,
-    header: ['route', 'req/s', 'success rate, all runs (per-run range)', 'P50 ms', 'P99 ms', 'other CPU share', 'upstream calls per request, all runs (range)', 'status codes'],
+    header: [
+      'route',
+      'req/s',
+      'success rate, all runs (per-run range)',
+      'P50 ms',
+      'P99 ms',
+      'other CPU share',
+      'upstream calls per request, all runs (range)',
+      'status codes',
+    ],
     rows: ROUTES.map((route) => {
       const { summary, success_rate, upstream_calls_per_request, status_codes } = figures[route];
       const upstream = upstream_calls_per_request;
@@ -112,7 +139,9 @@ function figuresTable(figures: Record<string, FaultFigures>): Table {
         formatSpread(summary.p99Ms, 2),
         formatSpread(summary.foreignCpuShare, 2),
         `${formatNumber(figures[route].upstream_calls_per_request_all_runs, 3)} (${formatNumber(upstream.min, 3)}–${formatNumber(upstream.max, 3)})`,
-        Object.entries(status_codes).map(([code, count]) => `${code}: ${count}`).join(', ') + (summary.errors > 0 ? `, no response: ${summary.errors}` : ''),
+        Object.entries(status_codes)
+          .map(([code, count]) => `${code}: ${count}`)
+          .join(', ') + (summary.errors > 0 ? `, no response: ${summary.errors}` : ''),
       ];
     }),
   };

@@ -1,7 +1,13 @@
 import type { BenchContext, ScenarioOutcome, Table, TargetCheck } from '../context';
 import { formatPercent, formatSpread } from '../format';
 import { summarise, type CaseSummary } from '../load';
-import { observabilityOff, observabilityOn, sinkStats, startGateway, type RunningGateway } from '../services';
+import {
+  observabilityOff,
+  observabilityOn,
+  sinkStats,
+  startGateway,
+  type RunningGateway,
+} from '../services';
 import { ROUTES, gatewayTarget, runCases, type LoadCase, type Phase } from './read-load';
 
 const MODES = ['on', 'off'] as const;
@@ -15,13 +21,34 @@ type Mode = (typeof MODES)[number];
 export async function observabilityCost(ctx: BenchContext): Promise<ScenarioOutcome> {
   const gateways: Partial<Record<Mode, RunningGateway>> = {};
   try {
-    gateways.on = await startGateway(ctx.services, { name: 'gateway-obs-on', emulatorUrl: ctx.emulator.url, overrides: observabilityOn(ctx.sink) });
-    gateways.off = await startGateway(ctx.services, { name: 'gateway-obs-off', emulatorUrl: ctx.emulator.url, overrides: observabilityOff() });
+    gateways.on = await startGateway(ctx.services, {
+      name: 'gateway-obs-on',
+      emulatorUrl: ctx.emulator.url,
+      overrides: observabilityOn(ctx.sink),
+    });
+    gateways.off = await startGateway(ctx.services, {
+      name: 'gateway-obs-off',
+      emulatorUrl: ctx.emulator.url,
+      overrides: observabilityOff(),
+    });
     const started = { on: gateways.on, off: gateways.off };
     const cases: LoadCase[] = ROUTES.flatMap((route) =>
-      MODES.map((mode) => ({ id: `${route}/${mode}`, target: gatewayTarget(ctx, started[mode], route), countUpstream: false })),
+      MODES.map((mode) => ({
+        id: `${route}/${mode}`,
+        target: gatewayTarget(ctx, started[mode], route),
+        countUpstream: false,
+      })),
     );
-    const phases: Phase[] = [{ name: 'loaded', settings: { connections: ctx.options.connections, durationS: ctx.options.durationS, latencyOf: 'ok' } }];
+    const phases: Phase[] = [
+      {
+        name: 'loaded',
+        settings: {
+          connections: ctx.options.connections,
+          durationS: ctx.options.durationS,
+          latencyOf: 'ok',
+        },
+      },
+    ];
     const sinkBefore = await sinkStats(ctx.sink);
     const measured = await runCases(ctx, cases, phases);
     // Stopping the "on" gateway flushes the spans still queued in its batch processor.
@@ -29,8 +56,13 @@ export async function observabilityCost(ctx: BenchContext): Promise<ScenarioOutc
     const sinkAfter = await sinkStats(ctx.sink);
 
     const summaries: Record<string, CaseSummary> = {};
-    for (const [id, byPhase] of Object.entries(measured.runs)) summaries[id] = summarise(byPhase.loaded);
-    const onResponses = ROUTES.reduce((sum, route) => sum + measured.warmUpResponses[`${route}/on`] + summaries[`${route}/on`].responses, 0);
+    for (const [id, byPhase] of Object.entries(measured.runs))
+      summaries[id] = summarise(byPhase.loaded);
+    const onResponses = ROUTES.reduce(
+      (sum, route) =>
+        sum + measured.warmUpResponses[`${route}/on`] + summaries[`${route}/on`].responses,
+      0,
+    );
     const spansPerRequest = (sinkAfter.spans - sinkBefore.spans) / Math.max(1, onResponses);
 
     return {
@@ -44,7 +76,12 @@ export async function observabilityCost(ctx: BenchContext): Promise<ScenarioOutc
       figures: {
         cases: summaries,
         costs: costs(summaries),
-        export: { spans: sinkAfter.spans - sinkBefore.spans, export_requests: sinkAfter.requests - sinkBefore.requests, bytes: sinkAfter.bytes - sinkBefore.bytes, spans_per_request: spansPerRequest },
+        export: {
+          spans: sinkAfter.spans - sinkBefore.spans,
+          export_requests: sinkAfter.requests - sinkBefore.requests,
+          bytes: sinkAfter.bytes - sinkBefore.bytes,
+          spans_per_request: spansPerRequest,
+        },
       },
       tables: [figuresTable(summaries, spansPerRequest)],
       checks: checks(summaries),
@@ -72,7 +109,8 @@ function costs(summaries: Record<string, CaseSummary>): Record<string, RouteCost
         route,
         {
           throughput_cost: 1 - on.rps.median / off.rps.median,
-          cpu_per_request_increase: on.cpuUsPerResponse.gateway.median / off.cpuUsPerResponse.gateway.median - 1,
+          cpu_per_request_increase:
+            on.cpuUsPerResponse.gateway.median / off.cpuUsPerResponse.gateway.median - 1,
         },
       ];
     }),
@@ -101,7 +139,17 @@ function figuresTable(summaries: Record<string, CaseSummary>, spansPerRequest: n
 
   return {
     title: `Observability cost (tracing exported ${spansPerRequest.toFixed(2)} spans per request to the sink)`,
-    header: ['route', 'tracing + metrics', 'req/s', 'P50 ms', 'P99 ms', 'gateway CPU µs/req', 'other CPU share', 'throughput cost', 'CPU/req increase'],
+    header: [
+      'route',
+      'tracing + metrics',
+      'req/s',
+      'P50 ms',
+      'P99 ms',
+      'gateway CPU µs/req',
+      'other CPU share',
+      'throughput cost',
+      'CPU/req increase',
+    ],
     rows,
   };
 }

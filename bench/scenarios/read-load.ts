@@ -15,10 +15,16 @@ export function gatewayPath(route: ReadRoute, clipIds: string[]): string {
 
 /** The studio path the gateway calls for the route, byte for byte as the gateway builds it. */
 export function upstreamPath(route: ReadRoute, clipIds: string[]): string {
-  return route === 'clips' ? `/api/feed/v2?${new URLSearchParams({ ids: clipIds.join(',') })}` : '/api/billing/info/';
+  return route === 'clips'
+    ? `/api/feed/v2?${new URLSearchParams({ ids: clipIds.join(',') })}`
+    : '/api/billing/info/';
 }
 
-export function gatewayTarget(ctx: BenchContext, gateway: RunningGateway, route: ReadRoute): LoadTarget {
+export function gatewayTarget(
+  ctx: BenchContext,
+  gateway: RunningGateway,
+  route: ReadRoute,
+): LoadTarget {
   return {
     url: `${gateway.url}${gatewayPath(route, ctx.clipIds)}`,
     headers: { authorization: `Bearer ${gateway.apiKey}` },
@@ -55,7 +61,11 @@ export interface CaseRuns {
  * Warms every case up, then measures `options.runs` rounds. Each round runs every case and
  * phase once, so slow drift of the machine spreads over all cases instead of biasing one.
  */
-export async function runCases(ctx: BenchContext, cases: LoadCase[], phases: Phase[]): Promise<CaseRuns> {
+export async function runCases(
+  ctx: BenchContext,
+  cases: LoadCase[],
+  phases: Phase[],
+): Promise<CaseRuns> {
   const { options } = ctx;
   const result: CaseRuns = { runs: {}, warmUpResponses: {} };
   for (const loadCase of cases) {
@@ -78,7 +88,11 @@ export async function runCases(ctx: BenchContext, cases: LoadCase[], phases: Pha
   return result;
 }
 
-async function measure(ctx: BenchContext, loadCase: LoadCase, settings: LoadSettings): Promise<MeasuredRun> {
+async function measure(
+  ctx: BenchContext,
+  loadCase: LoadCase,
+  settings: LoadSettings,
+): Promise<MeasuredRun> {
   if (!loadCase.countUpstream) return runLoad(loadCase.target, settings);
 
   const before = await ctx.emulator.client.stats();
@@ -88,13 +102,18 @@ async function measure(ctx: BenchContext, loadCase: LoadCase, settings: LoadSett
   const after = await ctx.emulator.client.stats();
   const upstreamCalls = requestsBetween(before, after, READ_ROUTES);
 
-  return { ...run, upstreamCalls, upstreamPerCall: upstreamCalls / Math.max(1, run.responses + run.errors) };
+  return {
+    ...run,
+    upstreamCalls,
+    upstreamPerCall: upstreamCalls / Math.max(1, run.responses + run.errors),
+  };
 }
 
 function describeRun(run: MeasuredRun): string {
   const parts = [`${run.rps.toFixed(0)} req/s`, `p99 ${run.latencyMs.p99.toFixed(2)} ms`];
   if (run.non2xx + run.errors > 0) parts.push(`${run.non2xx} non-2xx, ${run.errors} errors`);
-  if (run.upstreamPerCall !== undefined) parts.push(`${run.upstreamPerCall.toFixed(3)} upstream/call`);
+  if (run.upstreamPerCall !== undefined)
+    parts.push(`${run.upstreamPerCall.toFixed(3)} upstream/call`);
 
   return parts.join(', ');
 }
@@ -104,7 +123,11 @@ export function upstreamPerCallSpread(runs: MeasuredRun[]): Spread {
 }
 
 /** Sums the samples of a Prometheus counter by one label, from the text exposition. */
-export function sumCounterBy(exposition: string, metric: string, label: string): Record<string, number> {
+export function sumCounterBy(
+  exposition: string,
+  metric: string,
+  label: string,
+): Record<string, number> {
   const totals: Record<string, number> = {};
   const pattern = new RegExp(`^${metric}\\{([^}]*)\\}\\s+(\\S+)`, 'gm');
   for (const match of exposition.matchAll(pattern)) {

@@ -2,7 +2,16 @@ import type { BenchContext, ScenarioOutcome, Table, TargetCheck } from '../conte
 import { formatNumber, formatPercent, formatSpread } from '../format';
 import { summarise, type CaseSummary, type LoadTarget } from '../load';
 import { observabilityOn, startGateway, startMinimalProxy } from '../services';
-import { ROUTES, gatewayTarget, runCases, upstreamPath, upstreamPerCallSpread, type LoadCase, type Phase, type ReadRoute } from './read-load';
+import {
+  ROUTES,
+  gatewayTarget,
+  runCases,
+  upstreamPath,
+  upstreamPerCallSpread,
+  type LoadCase,
+  type Phase,
+  type ReadRoute,
+} from './read-load';
 
 const TARGETS = ['gateway', 'direct', 'minimal-proxy'] as const;
 type TargetName = (typeof TARGETS)[number];
@@ -21,36 +30,83 @@ export async function readOverhead(ctx: BenchContext): Promise<ScenarioOutcome> 
     emulatorUrl: ctx.emulator.url,
     overrides: observabilityOn(ctx.sink),
   });
-  const proxy = await startMinimalProxy(ctx.services, { emulatorUrl: ctx.emulator.url, jwt: ctx.jwt });
+  const proxy = await startMinimalProxy(ctx.services, {
+    emulatorUrl: ctx.emulator.url,
+    jwt: ctx.jwt,
+  });
   try {
     const emulatorPid = ctx.emulator.service.pid;
-    const upstreamTarget = (base: string, route: ReadRoute, headers: Record<string, string>, front?: number): LoadTarget => ({
+    const upstreamTarget = (
+      base: string,
+      route: ReadRoute,
+      headers: Record<string, string>,
+      front?: number,
+    ): LoadTarget => ({
       url: `${base}${upstreamPath(route, ctx.clipIds)}`,
       headers,
-      processes: front === undefined ? { emulator: emulatorPid } : { proxy: front, emulator: emulatorPid },
+      processes:
+        front === undefined ? { emulator: emulatorPid } : { proxy: front, emulator: emulatorPid },
     });
     const cases: LoadCase[] = ROUTES.flatMap((route) => [
       { id: `${route}/gateway`, target: gatewayTarget(ctx, gateway, route), countUpstream: true },
-      { id: `${route}/direct`, target: upstreamTarget(ctx.emulator.url, route, { authorization: `Bearer ${ctx.jwt}` }), countUpstream: false },
-      { id: `${route}/minimal-proxy`, target: upstreamTarget(proxy.url, route, {}, proxy.service.pid), countUpstream: false },
+      {
+        id: `${route}/direct`,
+        target: upstreamTarget(ctx.emulator.url, route, { authorization: `Bearer ${ctx.jwt}` }),
+        countUpstream: false,
+      },
+      {
+        id: `${route}/minimal-proxy`,
+        target: upstreamTarget(proxy.url, route, {}, proxy.service.pid),
+        countUpstream: false,
+      },
     ]);
     const phases: Phase[] = [
-      { name: LOADED, settings: { connections: ctx.options.connections, durationS: ctx.options.durationS, latencyOf: 'ok' } },
-      { name: SINGLE, settings: { connections: 1, durationS: Math.max(1, Math.floor(ctx.options.durationS / 2)), latencyOf: 'ok' } },
+      {
+        name: LOADED,
+        settings: {
+          connections: ctx.options.connections,
+          durationS: ctx.options.durationS,
+          latencyOf: 'ok',
+        },
+      },
+      {
+        name: SINGLE,
+        settings: {
+          connections: 1,
+          durationS: Math.max(1, Math.floor(ctx.options.durationS / 2)),
+          latencyOf: 'ok',
+        },
+      },
     ];
     await waitUntil(ctx.clipsCompleteAtMs);
     const measured = await runCases(ctx, cases, phases);
 
     const summaries: Record<string, Record<string, CaseSummary>> = {};
     for (const [id, byPhase] of Object.entries(measured.runs)) {
-      summaries[id] = { [LOADED]: summarise(byPhase[LOADED]), [SINGLE]: summarise(byPhase[SINGLE]) };
+      summaries[id] = {
+        [LOADED]: summarise(byPhase[LOADED]),
+        [SINGLE]: summarise(byPhase[SINGLE]),
+      };
     }
-    const upstreamPerCall = Object.fromEntries(ROUTES.map((route) => [route, upstreamPerCallSpread(measured.runs[`${route}/gateway`][LOADED])]));
+    const upstreamPerCall = Object.fromEntries(
+      ROUTES.map((route) => [
+        route,
+        upstreamPerCallSpread(measured.runs[`${route}/gateway`][LOADED]),
+      ]),
+    );
 
     return {
       name: 'read-overhead',
-      settings: { ...phaseSettings(phases), gateway_env: gateway.env, observability: 'on: OTLP/HTTP export to the local sink, /metrics served' },
-      figures: { cases: summaries, ratios: ratios(summaries), gateway_upstream_calls_per_request: upstreamPerCall },
+      settings: {
+        ...phaseSettings(phases),
+        gateway_env: gateway.env,
+        observability: 'on: OTLP/HTTP export to the local sink, /metrics served',
+      },
+      figures: {
+        cases: summaries,
+        ratios: ratios(summaries),
+        gateway_upstream_calls_per_request: upstreamPerCall,
+      },
       tables: [figuresTable(summaries), ratiosTable(summaries)],
       checks: checks(summaries, ctx.options.connections),
     };
@@ -77,8 +133,11 @@ interface RouteRatios {
   p99_overhead_vs_direct_single_ms: number;
 }
 
-function ratios(summaries: Record<string, Record<string, CaseSummary>>): Record<ReadRoute, RouteRatios> {
-  const pick = (route: ReadRoute, target: TargetName, phase: string) => summaries[`${route}/${target}`][phase];
+function ratios(
+  summaries: Record<string, Record<string, CaseSummary>>,
+): Record<ReadRoute, RouteRatios> {
+  const pick = (route: ReadRoute, target: TargetName, phase: string) =>
+    summaries[`${route}/${target}`][phase];
   const entries = ROUTES.map((route) => {
     const gateway = pick(route, 'gateway', LOADED);
     const direct = pick(route, 'direct', LOADED);
@@ -91,7 +150,8 @@ function ratios(summaries: Record<string, Record<string, CaseSummary>>): Record<
         gateway_over_proxy_rps: gateway.rps.median / proxy.rps.median,
         p99_overhead_vs_direct_ms: gateway.p99Ms.median - direct.p99Ms.median,
         p99_overhead_vs_proxy_ms: gateway.p99Ms.median - proxy.p99Ms.median,
-        p99_overhead_vs_direct_single_ms: pick(route, 'gateway', SINGLE).p99Ms.median - pick(route, 'direct', SINGLE).p99Ms.median,
+        p99_overhead_vs_direct_single_ms:
+          pick(route, 'gateway', SINGLE).p99Ms.median - pick(route, 'direct', SINGLE).p99Ms.median,
       },
     ];
   });
@@ -104,7 +164,8 @@ function figuresTable(summaries: Record<string, Record<string, CaseSummary>>): T
     TARGETS.map((target) => {
       const loaded = summaries[`${route}/${target}`][LOADED];
       const single = summaries[`${route}/${target}`][SINGLE];
-      const front = target === 'gateway' ? 'gateway' : target === 'minimal-proxy' ? 'proxy' : undefined;
+      const front =
+        target === 'gateway' ? 'gateway' : target === 'minimal-proxy' ? 'proxy' : undefined;
 
       return [
         route,
@@ -125,7 +186,20 @@ function figuresTable(summaries: Record<string, Record<string, CaseSummary>>): T
 
   return {
     title: 'Read overhead: throughput and latency',
-    header: ['route', 'target', 'req/s', 'P50 ms', 'P90 ms', 'P99 ms', 'P50 ms, 1 conn', 'P99 ms, 1 conn', 'front CPU µs/req', 'emulator CPU µs/req', 'client CPU share', 'other CPU share'],
+    header: [
+      'route',
+      'target',
+      'req/s',
+      'P50 ms',
+      'P90 ms',
+      'P99 ms',
+      'P50 ms, 1 conn',
+      'P99 ms, 1 conn',
+      'front CPU µs/req',
+      'emulator CPU µs/req',
+      'client CPU share',
+      'other CPU share',
+    ],
     rows,
   };
 }
@@ -135,7 +209,14 @@ function ratiosTable(summaries: Record<string, Record<string, CaseSummary>>): Ta
 
   return {
     title: 'Read overhead: gateway compared (medians)',
-    header: ['route', 'gateway/direct req/s', 'gateway/minimal-proxy req/s', 'P99 overhead vs direct', 'P99 overhead vs minimal proxy', 'P99 overhead vs direct, 1 conn'],
+    header: [
+      'route',
+      'gateway/direct req/s',
+      'gateway/minimal-proxy req/s',
+      'P99 overhead vs direct',
+      'P99 overhead vs minimal proxy',
+      'P99 overhead vs direct, 1 conn',
+    ],
     rows: ROUTES.map((route) => [
       route,
       formatPercent(all[route].gateway_over_direct_rps),
@@ -147,7 +228,10 @@ function ratiosTable(summaries: Record<string, Record<string, CaseSummary>>): Ta
   };
 }
 
-function checks(summaries: Record<string, Record<string, CaseSummary>>, connections: number): TargetCheck[] {
+function checks(
+  summaries: Record<string, Record<string, CaseSummary>>,
+  connections: number,
+): TargetCheck[] {
   const all = ratios(summaries);
 
   return ROUTES.flatMap((route): TargetCheck[] => [

@@ -109,17 +109,25 @@ export class Submitter {
     } catch (err) {
       if (!isAmbiguous(err)) throw err;
       generation.fingerprint = request.fingerprint;
-      if (await this.reconciler.reconcile(account, generation).catch(() => false)) {
+      const found = await this.reconciler.reconcile(account, generation).catch((readErr: unknown) => {
+        this.logger.warn({ account: account.id, generation_id: generation.id, err: readErr }, `reading the feed after a lost submit (${err.kind}) failed; its outcome stays unknown`);
+
+        return undefined;
+      });
+      if (found) {
         this.reconciler.record('adopted', generation, `found the clips after ${err.kind}`);
 
         return generation.clips;
       }
-      if (err.kind === 'timeout') {
-        this.reconciler.record('unknown', generation, 'submit timed out and no clips are visible yet; still looking');
+      // Without a feed read the gateway cannot tell whether the songs exist, so it must not
+      // resubmit: it keeps looking in the background, as after a timeout.
+      if (err.kind === 'timeout' || found === undefined) {
+        const lost = err.kind === 'timeout' ? 'did not answer the submit in time' : `lost the submit's answer (${err.kind}) and the feed could not be read`;
+        this.reconciler.record('unknown', generation, `the upstream ${lost}; still looking`);
         throw new AppError({
           status: 504,
           code: ErrorCode.UpstreamTimeout,
-          detail: `The upstream did not answer the submit in time. It may still create the songs: query GET /v1/generations/${generation.id} later.`,
+          detail: `The upstream ${lost}. It may still create the songs: query GET /v1/generations/${generation.id} later.`,
           extra: { generation_id: generation.id },
           cause: err,
         });

@@ -12,7 +12,7 @@ export const redisProvider: Provider = {
   useFactory: (config: AppConfig): Redis | null => {
     if (!config.redisUrl) return null;
     const logger = new Logger('Redis');
-    const client = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: false });
+    const client = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
     client.on('error', (err: Error) => logger.warn({ err }, 'Redis connection error'));
 
     return client;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
@@ -23,13 +23,16 @@ const DEFAULT_TOKEN_LIFETIME_MS = 60_000;
  * expiry; a failed refresh is never cached, so the next call tries again.
  */
 @Injectable()
-export class SessionService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SessionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Session');
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
   /** Cookie header last persisted per account, to save only real rotations. */
   private readonly saved = new Map<string, string>();
+  private readonly pendingSaves = new Set<Promise<void>>();
+  /** Restores of persisted cookies; a login waits for its account's restore so it uses the newest cookie. */
+  private readonly restores = new Map<string, Promise<void>>();
   private stopped = false;
   /** Resolves once every account got its first token or failed with a reason. */
   readonly firstLogin: Promise<void>;
@@ -46,10 +49,9 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   onApplicationBootstrap(): void {
-    const logins = this.accounts
-      .all()
-      .filter((a) => a.state !== 'disabled')
-      .map((a) => this.restore(a).then(() => this.getToken(a)).catch(() => undefined));
+    const accounts = this.accounts.all().filter((a) => a.state !== 'disabled');
+    for (const account of accounts) this.restores.set(account.id, this.restore(account));
+    const logins = accounts.map((a) => this.getToken(a).catch(() => undefined));
     void Promise.all(logins).then(() => this.resolveFirstLogin());
   }
 
@@ -70,10 +72,19 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
     const header = account.jar.header();
     if (this.saved.get(account.id) === header || header === account.configuredCookie) return;
     this.saved.set(account.id, header);
-    this.sessions.save(account.id, account.configuredCookie, header).catch((err: unknown) => {
-      this.saved.delete(account.id);
-      this.logger.warn({ account: account.id, err }, `could not persist the rotated session cookie of ${account.id}`);
-    });
+    const save = this.sessions
+      .save(account.id, account.configuredCookie, header)
+      .catch((err: unknown) => {
+        this.saved.delete(account.id);
+        this.logger.warn({ account: account.id, err }, `could not persist the rotated session cookie of ${account.id}`);
+      })
+      .finally(() => this.pendingSaves.delete(save));
+    this.pendingSaves.add(save);
+  }
+
+  /** Lets cookie saves finish before Redis closes, so a rotation seen just before shutdown survives. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pendingSaves]);
   }
 
   onApplicationShutdown(): void {
@@ -106,6 +117,7 @@ export class SessionService implements OnApplicationBootstrap, OnApplicationShut
   private refresh(account: Account): Promise<string> {
     return withSpan('session.refresh_token', { attributes: { [Attr.account]: account.id } }, async () => {
       try {
+        await this.restores.get(account.id);
         const jwt = await this.mint(account);
         this.store(account, jwt);
 

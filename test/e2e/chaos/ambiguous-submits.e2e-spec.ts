@@ -63,14 +63,15 @@ describe('ambiguous submits', () => {
 
     const answers = await Promise.all(bodies.map((body) => rig.gateway.request('/v1/generations', { body })));
 
+    const settled = await settle(rig, answers);
+    console.log(`reset submits: ${settled.adoptedAtOnce} of ${CREATES} got their clips in the answer, the rest answered 504`);
+    // A 504 here means the gateway's own submit timeout fired first, on a busy machine.
+    expect(settled.adoptedAtOnce).toBeGreaterThan(0);
+    settled.generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
+    expect(new Set(clipIds(settled.generations)).size).toBe(2 * CREATES);
     const after = await rig.control.stats();
     expect(after.generations - before.generations).toBe(CREATES);
     expect(after.requests.generate - before.requests.generate).toBe(CREATES);
-    answers.forEach((answer, i) => {
-      expect(answer.status).toBe(202);
-      expectOwnClips(answer.json, bodies[i]);
-    });
-    expect(new Set(clipIds(answers.map((a) => a.json))).size).toBe(2 * CREATES);
   });
 
   it('answers 504 with a generation id after a slow submit and finds its clips later', async () => {
@@ -82,26 +83,32 @@ describe('ambiguous submits', () => {
 
     const answers = await Promise.all(bodies.map((body) => rig.gateway.request('/v1/generations', { body })));
 
-    // A submit whose reconciliation read ran after the delayed upstream finished gets its clips.
-    const timedOut = answers.filter((answer) => answer.status === 504);
-    expect(timedOut.length).toBeGreaterThan(0);
-    for (const answer of answers) {
-      expect([202, 504]).toContain(answer.status);
-    }
-    for (const answer of timedOut) {
-      expect(answer.headers['content-type']).toContain('application/problem+json');
-      expect(answer.json.code).toBe('UPSTREAM_TIMEOUT');
-      expect(typeof answer.json.generation_id).toBe('string');
-    }
-    const generations = await Promise.all(
-      answers.map((answer) => (answer.status === 202 ? answer.json : eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100))),
-    );
-    console.log(`slow submits: ${timedOut.length} of ${CREATES} answered 504, the rest found their clips at once`);
-    generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
-    expect(new Set(clipIds(generations)).size).toBe(2 * CREATES);
+    const settled = await settle(rig, answers);
+    console.log(`slow submits: ${CREATES - settled.adoptedAtOnce} of ${CREATES} answered 504, the rest got their clips in the answer`);
+    expect(settled.adoptedAtOnce).toBeLessThan(CREATES);
+    settled.generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
+    expect(new Set(clipIds(settled.generations)).size).toBe(2 * CREATES);
     const after = await rig.control.stats();
     expect(after.generations - before.generations).toBe(CREATES);
     expect(after.requests.generate - before.requests.generate).toBe(CREATES);
+  });
+
+  it('keeps a dropped submit unknown when the feed cannot be read', async () => {
+    await rig.control.addFault({ match: 'generate', action: 'reset_after', count: 1 });
+    // Three 503s use up every attempt of the reconciliation read that follows the reset.
+    await rig.control.addFault({ match: 'feed', action: 'status', status: 503, count: 3 });
+    const before = await rig.control.stats();
+    const body = distinctBody('unreadable feed', 1);
+
+    const answer = await rig.gateway.request('/v1/generations', { body });
+
+    expect(answer.status).toBe(504);
+    expect(answer.json.code).toBe('UPSTREAM_TIMEOUT');
+    const generation = await eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100);
+    expectOwnClips(generation, body);
+    const after = await rig.control.stats();
+    expect(after.requests.generate - before.requests.generate).toBe(1);
+    expect(after.generations - before.generations).toBe(1);
   });
 
   it('adopts each batch once when prompts are identical', async () => {
@@ -112,17 +119,14 @@ describe('ambiguous submits', () => {
 
     const answers = await Promise.all(Array.from({ length: 20 }, () => rig.gateway.request('/v1/generations', { body })));
 
-    const after = await rig.control.stats();
-    expect(after.generations - before.generations).toBe(20);
-    for (const answer of answers) {
-      expect(answer.status).toBe(202);
-      expectOwnClips(answer.json, body);
-    }
-    const ids = clipIds(answers.map((a) => a.json));
+    const settled = await settle(rig, answers);
+    for (const generation of settled.generations) expectOwnClips(generation, body);
+    const ids = clipIds(settled.generations);
     expect(ids).toHaveLength(40);
     expect(new Set(ids).size).toBe(40);
-    const faults = await rig.control.stats();
-    expect(faults.faults_hit - before.faults_hit).toBeGreaterThan(0);
+    const after = await rig.control.stats();
+    expect(after.generations - before.generations).toBe(20);
+    expect(after.faults_hit - before.faults_hit).toBeGreaterThan(0);
   });
 
   it('creates one generation for 100 sequential replays of one Idempotency-Key', async () => {
@@ -169,6 +173,27 @@ describe('ambiguous submits', () => {
     expect(after.requests.generate - before.requests.generate).toBe(1);
   });
 
+  it('replays a timed-out create instead of submitting again', async () => {
+    await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: SUBMIT_TIMEOUT_MS * 2 });
+    const before = await rig.control.stats();
+    const body = distinctBody('timed-out key', 1);
+    const headers = { 'idempotency-key': 'chaos-timed-out-key' };
+
+    const first = await rig.gateway.request('/v1/generations', { body, headers });
+    const replay = await rig.gateway.request('/v1/generations', { body, headers });
+
+    expect(first.status).toBe(504);
+    expect(replay.status).toBe(504);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.headers['content-type']).toContain('application/problem+json');
+    expect(replay.json.generation_id).toBe(first.json.generation_id);
+    const generation = await eventually(() => generationWithClips(rig, first.json.generation_id), 10_000, 100);
+    expectOwnClips(generation, body);
+    const after = await rig.control.stats();
+    expect(after.requests.generate - before.requests.generate).toBe(1);
+    expect(after.generations - before.generations).toBe(1);
+  });
+
   it('rejects a reused Idempotency-Key with another body', async () => {
     const headers = { 'idempotency-key': 'chaos-reused-key' };
     const first = await rig.gateway.request('/v1/generations', { body: distinctBody('reused key', 1), headers });
@@ -184,6 +209,25 @@ describe('ambiguous submits', () => {
     expect(after.requests.generate - before.requests.generate).toBe(0);
   });
 });
+
+/**
+ * Checks that each create answered 202 with its clips or 504 UPSTREAM_TIMEOUT with a
+ * generation id, and waits until every 504's generation shows its clips.
+ */
+async function settle(rig: Rig, answers: Answer[]): Promise<{ generations: any[]; adoptedAtOnce: number }> {
+  for (const answer of answers) {
+    expect([202, 504]).toContain(answer.status);
+    if (answer.status !== 504) continue;
+    expect(answer.headers['content-type']).toContain('application/problem+json');
+    expect(answer.json.code).toBe('UPSTREAM_TIMEOUT');
+    expect(typeof answer.json.generation_id).toBe('string');
+  }
+  const generations = await Promise.all(
+    answers.map((answer) => (answer.status === 202 ? answer.json : eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100))),
+  );
+
+  return { generations, adoptedAtOnce: answers.filter((answer) => answer.status === 202).length };
+}
 
 async function generationWithClips(rig: Rig, id: string): Promise<any | undefined> {
   const answer = await rig.gateway.request(`/v1/generations/${id}`);
