@@ -2,7 +2,7 @@
  * The smallest useful Node gateway, as a floor for the read-overhead scenario: plain
  * node:http, one keep-alive agent, every request forwarded to PROXY_UPSTREAM_URL with
  * `Authorization: Bearer PROXY_BEARER_TOKEN` added. No validation, retries, logs, metrics or
- * traces. Listens on 127.0.0.1:PROXY_PORT; `GET /__proxy/ready` answers 200 without a hop.
+ * traces. Listens on 127.0.0.1:PROXY_PORT; `GET /__proxy/ready` returns 200 without calling the upstream.
  */
 import {
   Agent,

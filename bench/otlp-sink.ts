@@ -1,6 +1,6 @@
 /**
  * A stand-in OTLP/HTTP collector for the observability scenario: listens on
- * 127.0.0.1:SINK_PORT, answers every POST with 200 `{}` and discards the body after counting
+ * 127.0.0.1:SINK_PORT, responds to every POST with 200 `{}` and discards the body after counting
  * it. `GET /__sink/stats` returns `{requests, spans, bytes}`; spans are counted only in
  * JSON exports (the gateway's OTLP HTTP exporter sends JSON), protobuf bodies add bytes only.
  */

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-/** Which CPUs the load generator and the servers under test run on. */
+/** CPU lists of the load generator and of the servers under test. */
 export interface CpuPlan {
   /** `taskset` CPU list of the harness process (load generator, OTLP sink). */
   client: string;
@@ -25,8 +25,8 @@ const running = new Set<Service>();
 const STOP_GRACE_MS = 10_000;
 
 /**
- * Gives the load generator its own CPU and the servers the others, when the machine has two
- * or more CPUs and `taskset` exists; returns null otherwise (everything shares all CPUs).
+ * Gives the load generator CPU 0 and the servers the other CPUs. Returns null when the machine
+ * has one CPU or no `taskset`, and then every process shares every CPU.
  */
 export function planCpus(): CpuPlan | null {
   const count = cpus().length;
@@ -128,7 +128,7 @@ export async function stopAll(): Promise<void> {
 }
 
 /**
- * Polls `url` until it answers with a 2xx status. Throws when the service exits first or
+ * Polls `url` until it returns a 2xx status. Throws when the service exits first or
  * `timeoutMs` passes, quoting the end of its log.
  */
 export async function waitForHttp(service: Service, url: string, timeoutMs: number): Promise<void> {
@@ -148,7 +148,7 @@ export async function waitForHttp(service: Service, url: string, timeoutMs: numb
   }
 
   throw new Error(
-    `${service.name} did not answer ${url} within ${timeoutMs} ms:\n${logTail(service.logPath)}`,
+    `${service.name} returned no 2xx response from ${url} within ${timeoutMs} ms:\n${logTail(service.logPath)}`,
   );
 }
 

@@ -53,8 +53,11 @@ export function renderTable(table: Table): string {
 }
 
 export function checksTable(checks: TargetCheck[]): Table {
-  const verdict = (met: boolean | null): string =>
-    met === null ? 'not measured' : met ? 'met' : 'missed';
+  const verdict = (met: boolean | null): string => {
+    if (met === null) return 'not measured';
+
+    return met ? 'met' : 'missed';
+  };
 
   return {
     title: 'Targets',

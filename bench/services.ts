@@ -5,7 +5,7 @@ import { freePort, spawnService, waitForHttp, type CpuPlan, type Service } from 
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Where the services run and log; shared by every scenario of one harness run. */
+/** Working directory, log directory and CPU plan of the services, shared by every scenario. */
 export interface ServiceSettings {
   root: string;
   logDir: string;
@@ -38,7 +38,7 @@ export interface RunningServer {
   url: string;
 }
 
-/** A minimal environment, so a variable of the caller's shell cannot change a figure. */
+/** Builds a minimal environment, so a variable of the caller's shell cannot change a figure. */
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {

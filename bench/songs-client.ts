@@ -19,14 +19,14 @@ export interface SongAnswer {
   error: string | null;
 }
 
-/** Longest wait the gateway allows by default (WAIT_MAX_BUDGET_MS = 55 s). */
+/** Maximum wait the gateway allows by default (WAIT_MAX_BUDGET_MS = 55 s). */
 export const WAIT_TIMEOUT_S = 55;
 // The client gives up this long after the wait budget, so a stuck gateway cannot stall the bench.
 const CLIENT_SLACK_MS = 30_000;
 
 /**
  * Sends `count` generation requests at once, each on its own connection, and resolves when
- * every one has answered, failed or timed out.
+ * every one has a response, failed or timed out.
  */
 export async function submitSongs(input: {
   baseUrl: string;

@@ -26,8 +26,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const root = createRootLogger({ level: config.log.level, pretty: config.log.pretty, destination: options.logDestination, serviceVersion: SERVICE_VERSION });
   resetNestPinoRoot();
   const nestLogger = new Logger(new PinoLogger({ pinoHttp: { logger: root } }), {});
-  // During shutdown the server keeps answering requests on open connections (no automatic 503),
-  // and closing it ends idle keep-alive sockets; ShutdownService runs that sequence.
+  // During shutdown the server keeps serving requests on open connections (no automatic 503),
+  // and closing it ends idle keep-alive sockets. ShutdownService runs that sequence.
   const adapter = new FastifyAdapter({
     bodyLimit: config.server.bodyLimitBytes,
     logger: false,

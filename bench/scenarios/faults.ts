@@ -21,7 +21,7 @@ const STATUS_RATE = 0.05;
 const RESET_RATE = 0.01;
 
 /**
- * The emulator's faults for this scenario. The emulator tries faults oldest first, so a
+ * Lists the emulator's faults for this scenario. The emulator tries faults oldest first, so a
  * request escapes the 503 before the reset is drawn: about 5% 503s and 0.95% resets.
  */
 export function faultSpecs(): FaultSpec[] {
@@ -42,7 +42,7 @@ interface FaultFigures {
   status_codes: Record<string, number>;
 }
 
-/** The read routes through the gateway while the emulator fails some of its reads. */
+/** Runs the read routes through the gateway while the emulator fails some of its reads. */
 export async function underFaults(ctx: BenchContext): Promise<ScenarioOutcome> {
   const gateway = await startGateway(ctx.services, {
     name: 'gateway-faults',

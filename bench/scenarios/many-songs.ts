@@ -12,13 +12,13 @@ const WARM_UP_SONGS = 5;
 const RSS_TARGET_BYTES = 300 * 1024 * 1024;
 const RSS_TARGET_SONGS = 1000;
 
-/** What one batch of concurrent songs measured. */
+/** Figures of one batch of concurrent songs. */
 interface SongRun {
   songs: number;
   completed: number;
   statuses: Record<string, number>;
   wallS: number;
-  /** Answer time minus the time the emulator marks the clips complete, per completed song. */
+  /** Response time minus the time the emulator marks the clips complete, per completed song. */
   lagMs: { p50: number; p95: number; max: number };
   answerMs: { p50: number; p95: number; max: number };
   gateway: GatewaySamples;

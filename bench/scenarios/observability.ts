@@ -14,7 +14,7 @@ const MODES = ['on', 'off'] as const;
 type Mode = (typeof MODES)[number];
 
 /**
- * The read routes through two gateways that differ only in observability: "on" exports
+ * Runs the read routes through two gateways that differ only in observability: "on" exports
  * spans over OTLP/HTTP to the local sink and serves /metrics, "off" sets OTEL_SDK_DISABLED
  * and METRICS_ENABLED=false. Both log at LOG_LEVEL=warn.
  */

@@ -8,12 +8,12 @@ import { spread, type Spread } from '../stats';
 export const ROUTES = ['clips', 'credits'] as const;
 export type ReadRoute = (typeof ROUTES)[number];
 
-/** The gateway path of a read route: two real clip ids, or the credits of the pool. */
+/** Builds the gateway path of a read route: two real clip ids, or the credits of the pool. */
 export function gatewayPath(route: ReadRoute, clipIds: string[]): string {
   return route === 'clips' ? `/v1/clips?ids=${clipIds.join(',')}` : '/v1/credits';
 }
 
-/** The studio path the gateway calls for the route, byte for byte as the gateway builds it. */
+/** Builds the studio path that the gateway calls for the route, byte for byte. */
 export function upstreamPath(route: ReadRoute, clipIds: string[]): string {
   return route === 'clips'
     ? `/api/feed/v2?${new URLSearchParams({ ids: clipIds.join(',') })}`
@@ -68,6 +68,8 @@ export async function runCases(
 ): Promise<CaseRuns> {
   const { options } = ctx;
   const result: CaseRuns = { runs: {}, warmUpResponses: {} };
+  // The read clips must be complete, so every case reads the same response body.
+  await sleep(Math.max(0, ctx.clipsCompleteAtMs - Date.now()));
   for (const loadCase of cases) {
     ctx.log(`  warm-up ${loadCase.id} (${options.warmupS} s)`);
     const warm = await warmUp(loadCase.target, phases[0].settings.connections, options.warmupS);

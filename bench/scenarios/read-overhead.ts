@@ -16,6 +16,13 @@ import {
 const TARGETS = ['gateway', 'direct', 'minimal-proxy'] as const;
 type TargetName = (typeof TARGETS)[number];
 
+/** The process in front of the emulator, by target; direct calls have none. */
+const FRONT_PROCESS: Record<TargetName, string | undefined> = {
+  gateway: 'gateway',
+  direct: undefined,
+  'minimal-proxy': 'proxy',
+};
+
 const LOADED = 'loaded';
 const SINGLE = 'single';
 
@@ -78,7 +85,6 @@ export async function readOverhead(ctx: BenchContext): Promise<ScenarioOutcome> 
         },
       },
     ];
-    await waitUntil(ctx.clipsCompleteAtMs);
     const measured = await runCases(ctx, cases, phases);
 
     const summaries: Record<string, Record<string, CaseSummary>> = {};
@@ -114,11 +120,6 @@ export async function readOverhead(ctx: BenchContext): Promise<ScenarioOutcome> 
     await gateway.service.stop();
     await proxy.service.stop();
   }
-}
-
-async function waitUntil(epochMs: number): Promise<void> {
-  const waitMs = epochMs - Date.now();
-  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
 }
 
 function phaseSettings(phases: Phase[]): Record<string, unknown> {
@@ -164,8 +165,7 @@ function figuresTable(summaries: Record<string, Record<string, CaseSummary>>): T
     TARGETS.map((target) => {
       const loaded = summaries[`${route}/${target}`][LOADED];
       const single = summaries[`${route}/${target}`][SINGLE];
-      const front =
-        target === 'gateway' ? 'gateway' : target === 'minimal-proxy' ? 'proxy' : undefined;
+      const front = FRONT_PROCESS[target];
 
       return [
         route,

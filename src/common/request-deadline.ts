@@ -3,7 +3,7 @@ import { AppError } from './app-error';
 import { ErrorCode } from './error-codes';
 import { problemFrom } from './problem';
 
-/** Header in which a caller states how long it will wait for the answer, in ms. */
+/** Header in which a caller states how long it will wait for the response, in ms. */
 export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /** Largest accepted `X-Request-Timeout-Ms`: 10 minutes, the longest wait budget allowed. */
@@ -48,7 +48,7 @@ export function registerRequestDeadline(fastify: FastifyInstance, options: Reque
   fastify.addHook('onRequest', (request, reply, done) => {
     const timeout = parseRequestTimeout(request.headers[REQUEST_TIMEOUT_HEADER], options.defaultTimeoutMs);
     if (!timeout.ok) {
-      // Answering from the hook skips the handler; the error filter never sees this error.
+      // Responding from the hook skips the handler, so the error filter never sees this error.
       void reply
         .status(timeout.error.status)
         .header('content-type', 'application/problem+json')

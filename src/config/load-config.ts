@@ -109,7 +109,7 @@ const MB = 1024 * 1024;
 
 /**
  * 90% of V8's heap limit, which follows `--max-old-space-size`, so liveness fails while the
- * process can still answer instead of after V8 aborts with an out-of-memory error.
+ * process can still respond instead of after V8 aborts with an out-of-memory error.
  */
 function defaultMaxHeapMb(): number {
   return Math.floor((getHeapStatistics().heap_size_limit * 0.9) / MB);

@@ -10,7 +10,7 @@ export const CHECK_TIMEOUT_MS = 1_000;
 
 /**
  * Kubernetes probes. They need no API key and are not logged (see http-observability). A
- * failing probe answers 503 with the same terminus body as a passing one, so the caller sees
+ * failing probe returns 503 with the same terminus body as a passing one, so the caller sees
  * every check's status instead of a generic error.
  */
 @ApiTags('health')

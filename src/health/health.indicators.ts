@@ -13,7 +13,7 @@ import { ShutdownState } from './shutdown-state';
 
 const MB = 1024 * 1024;
 
-/** What the probes show of one account: its state and token timing, never a cookie or JWT. */
+/** Account fields in probe bodies: state and token timing, never a cookie or JWT. */
 export interface AccountHealth {
   id: string;
   state: string;
@@ -26,9 +26,9 @@ export interface AccountHealth {
 }
 
 /**
- * The checks behind the three probes. Liveness looks only at this process; readiness and
- * startup look at what this replica needs to serve. Each check returns a terminus result
- * and never throws, so one broken dependency cannot hide the others in the body.
+ * The checks behind the three probes. Liveness looks only at this process, while readiness
+ * and startup look at what this replica needs to serve. Each check returns a terminus result
+ * instead of throwing, so one broken dependency cannot hide the others in the body.
  */
 @Injectable()
 export class HealthIndicators implements OnModuleDestroy {
@@ -51,7 +51,7 @@ export class HealthIndicators implements OnModuleDestroy {
     this.loopDelay.disable();
   }
 
-  /** The event loop's longest stall since the previous call, and the V8 heap in use. */
+  /** Checks the event loop's longest stall since the previous call and the V8 heap in use. */
   process(): HealthIndicatorResult {
     const check = this.indicator.check('process');
     const delayMs = Math.round(this.loopDelay.max / 1e6);
@@ -71,7 +71,7 @@ export class HealthIndicators implements OnModuleDestroy {
     return check.up(data);
   }
 
-  /** Down from the moment shutdown begins, so endpoints drop this replica first. */
+  /** Reports down from the moment shutdown begins, so endpoints drop this replica first. */
   notShuttingDown(): HealthIndicatorResult {
     const check = this.indicator.check('shutdown');
     const since = this.shutdown.since;
@@ -79,7 +79,7 @@ export class HealthIndicators implements OnModuleDestroy {
     return since ? check.down({ reason: 'this replica is shutting down', since: since.toISOString() }) : check.up();
   }
 
-  /** Validated configuration; the process does not start without it, so this only reports. */
+  /** Reports the validated configuration. The process does not start without one, so this is never down. */
   configuration(): HealthIndicatorResult {
     return this.indicator.check('config').up({
       accounts_configured: this.config.accounts.length,
@@ -87,7 +87,7 @@ export class HealthIndicators implements OnModuleDestroy {
     });
   }
 
-  /** Up while at least one account may be used and holds a session token. */
+  /** Reports up while at least one account may be used and has a session token. */
   usableAccount(): HealthIndicatorResult {
     const check = this.indicator.check('accounts');
     const accounts = this.accounts.all().map(accountHealth);
@@ -98,7 +98,7 @@ export class HealthIndicators implements OnModuleDestroy {
     return check.down({ reason: `no account has a usable session token; ${reasons}`, accounts });
   }
 
-  /** Pings Redis when REDIS_URL is set; the caller bounds the wait. */
+  /** Pings Redis when REDIS_URL is set. The caller bounds the wait. */
   async redisReachable(): Promise<HealthIndicatorResult> {
     const check = this.indicator.check('redis');
     if (!this.redis) return check.up({ configured: false });
@@ -112,7 +112,7 @@ export class HealthIndicators implements OnModuleDestroy {
     }
   }
 
-  /** Up once every account got its first session token or recorded why it could not. */
+  /** Reports up once every account got its first session token or recorded why it could not. */
   firstLogin(): HealthIndicatorResult {
     const check = this.indicator.check('session');
     const accounts = this.accounts.all().map(accountHealth);

@@ -34,7 +34,7 @@ export interface RunOptions {
  * The graceful shutdown sequence, in this order: readiness turns 503; the server keeps serving
  * for SHUTDOWN_DRAIN_MS so that endpoint removal can propagate; the server stops accepting
  * and closes idle keep-alive sockets; in-flight requests finish, and when SHUTDOWN_WAIT_CAP_MS
- * ends first the open waits answer with their current state; Nest modules and Redis close;
+ * ends first the open waits return their current state; Nest modules and Redis close;
  * spans and logs are flushed. From the first step on, every response carries
  * `Connection: close`, so clients open their next connection to another replica.
  *
@@ -84,7 +84,7 @@ export class ShutdownService {
     return this.inFlight;
   }
 
-  /** Longest time `run` may take with the configured drain and wait cap. */
+  /** Maximum time `run` may take with the configured drain and wait cap. */
   get budgetMs(): number {
     const { shutdownDrainMs, shutdownWaitCapMs } = this.config.server;
 
@@ -163,7 +163,7 @@ export class ShutdownService {
 
     if (await settlesWithin(closed, waitCapMs)) return 0;
     const released = this.watcher.releaseWaiters();
-    this.logger.warn({ in_flight: this.inFlight, released_waits: released }, `shutdown: wait cap of ${waitCapMs} ms reached; ${released} waits answer with their current state`);
+    this.logger.warn({ in_flight: this.inFlight, released_waits: released }, `shutdown: wait cap of ${waitCapMs} ms reached; ending ${released} waits with their current state`);
 
     if (await settlesWithin(closed, RELEASE_GRACE_MS)) return 0;
     // TODO: lyrics waits poll on their own timer and are not released; such a request is cut here.

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
-import { CreateLyricsDto, LyricsIdParamDto, LyricsWaitQueryDto } from './dto/lyrics.dto';
+import { WaitBudgetQueryDto } from '../common/dto';
+import { CreateLyricsDto, LyricsIdParamDto } from './dto/lyrics.dto';
 import { LyricsService, LyricsView } from './lyrics.service';
 
 @ApiTags('lyrics')
@@ -14,13 +15,13 @@ export class LyricsController {
   @HttpCode(200)
   @Idempotent()
   @ApiOperation({ summary: 'Generate lyrics from a prompt; wait=true returns them when complete.' })
-  create(@Body() body: CreateLyricsDto, @Query() wait: LyricsWaitQueryDto): Promise<LyricsView> {
+  create(@Body() body: CreateLyricsDto, @Query() wait: WaitBudgetQueryDto): Promise<LyricsView> {
     return this.lyrics.create(body.prompt, wait);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a lyrics job; wait=true long-polls until complete.' })
-  get(@Param() params: LyricsIdParamDto, @Query() wait: LyricsWaitQueryDto): Promise<LyricsView> {
+  get(@Param() params: LyricsIdParamDto, @Query() wait: WaitBudgetQueryDto): Promise<LyricsView> {
     return this.lyrics.get(params.id, wait);
   }
 }

@@ -5,7 +5,7 @@ import { withSpan } from '../observability/tracing';
 import { AccountsService } from '../session/accounts.service';
 import { Account } from '../session/account';
 import { StudioApi } from '../suno/studio.api';
-import { LyricsWaitQueryDto } from './dto/lyrics.dto';
+import { WaitBudgetQueryDto } from '../common/dto';
 
 export interface LyricsView {
   id: string;
@@ -29,7 +29,7 @@ export class LyricsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(prompt: string, wait: LyricsWaitQueryDto): Promise<LyricsView> {
+  async create(prompt: string, wait: WaitBudgetQueryDto): Promise<LyricsView> {
     const account = this.accounts.pick();
     const id = await this.studio.submitLyrics(account, prompt);
     this.owners.set(id, account.id);
@@ -38,7 +38,7 @@ export class LyricsService {
     return wait.wait ? this.waitFor(account, id, wait) : { id, status: 'running', title: null, text: null, error_message: null };
   }
 
-  async get(id: string, wait: LyricsWaitQueryDto): Promise<LyricsView> {
+  async get(id: string, wait: WaitBudgetQueryDto): Promise<LyricsView> {
     const owner = this.owners.get(id);
     const account = (owner && this.accounts.get(owner)) || this.accounts.pick();
 
@@ -51,7 +51,7 @@ export class LyricsService {
     return { id, status: result.status, title: result.title, text: result.text, error_message: result.error_message };
   }
 
-  private waitFor(account: Account, id: string, wait: LyricsWaitQueryDto): Promise<LyricsView> {
+  private waitFor(account: Account, id: string, wait: WaitBudgetQueryDto): Promise<LyricsView> {
     const { waitBudgetMs, maxWaitBudgetMs, pollIntervalMs } = this.config.generation;
     const deadline = Date.now() + Math.min(wait.timeout_s !== undefined ? wait.timeout_s * 1000 : waitBudgetMs, maxWaitBudgetMs);
 

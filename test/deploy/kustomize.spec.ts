@@ -5,7 +5,6 @@ import { join, relative } from 'node:path';
 import { parseYamlStream, repoPath, ROOT } from './support/repo';
 import { KUBECTL, describeWithTool } from './support/tools';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML */
 type Manifest = {
   apiVersion: string;
   kind: string;

@@ -110,7 +110,7 @@ describe('rolling restart behind a readiness proxy', () => {
       expect(old.logs().filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([]);
     }
 
-    // The proxy's readiness changes explain a "no ready replica" answer.
+    // The proxy's readiness changes explain a "no ready replica" response.
     expect({ changes: activeProxy.changes, failed: credits.outcomes.filter((o) => o.error !== undefined || o.status !== 200).map(describeOutcome) }).toEqual({
       changes: activeProxy.changes,
       failed: [],

@@ -1,6 +1,6 @@
 /**
  * SIGTERM to a real gateway process under load: readiness turns 503 at once, the drain keeps
- * serving, in-flight requests and waits get their answers, and the process exits 0 in time.
+ * serving, in-flight requests and waits get their responses, and the process exits 0 in time.
  */
 import { Agent } from 'node:http';
 import { DEFAULT_ACCOUNT, startEmulator, type RunningEmulator } from '../emulator';
@@ -37,7 +37,7 @@ const STEPS = [
  *   request on that socket, within RESET_WINDOW_MS after the gateway logged `closing server`,
  *   and with a request id the gateway never logged. The kernel completes the TCP handshake for
  *   connections queued on the listener; when the listener closes before Node accepts them,
- *   the kernel resets them. No server can answer those; in production the drain keeps load
+ *   the kernel resets them. No server can respond to those. In production the drain keeps load
  *   balancers from opening them, which the two-replica spec shows.
  * Every other error (a reset on a reused keep-alive socket, a reset before `closing server`,
  * a timeout) or any status but the expected one is a failed accepted request.
@@ -132,7 +132,7 @@ describe('gateway process shutdown', () => {
     // The drain serves: requests sent after the signal still got their credits.
     expect(served.filter((o) => o.startedMs > signalledMs).length).toBeGreaterThan(0);
 
-    // From readiness off on, every response tells the client to close its connection.
+    // From readiness off on, every response asks the client to close its connection.
     const readinessOffMs = logTime(logs, 'shutdown: readiness off');
     const afterOff = served.filter((o) => o.startedMs > readinessOffMs);
     expect(afterOff.filter((o) => o.headers?.connection !== 'close').map(describeOutcome)).toEqual([]);

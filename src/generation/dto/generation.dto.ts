@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { ToBoolean, ToNumber } from '../../common/dto';
+import { WaitBudgetQueryDto } from '../../common/dto';
 import { MODELS } from '../model-limits';
 
 export class CreateGenerationDto {
@@ -94,21 +94,8 @@ export class ExtendClipDto {
   captcha_token?: string;
 }
 
-export class WaitQueryDto {
-  @ApiPropertyOptional({ description: 'Wait for the result within a bounded budget; answers 202 with the current clip states when the budget ends.', default: false })
-  @IsOptional()
-  @ToBoolean()
-  @IsBoolean({ message: 'wait must be true or false' })
-  wait?: boolean;
-
-  @ApiPropertyOptional({ description: 'Wait budget in seconds, capped by WAIT_MAX_BUDGET_MS.', minimum: 0, maximum: 600 })
-  @IsOptional()
-  @ToNumber()
-  @IsNumber({}, { message: 'timeout_s must be a number of seconds' })
-  @Min(0)
-  @Max(600)
-  timeout_s?: number;
-
+/** Wait options of generation routes: the shared budget plus what to wait for. */
+export class WaitQueryDto extends WaitBudgetQueryDto {
   @ApiPropertyOptional({ description: 'What to wait for: every clip streaming (playable early) or complete.', enum: ['streaming', 'complete'], default: 'complete' })
   @IsOptional()
   @IsIn(['streaming', 'complete'])

@@ -1,6 +1,6 @@
 /**
- * An upstream (or a proxy in front of it) that answers with HTML, nothing, or broken JSON.
- * None of it may reach the client, and each answer counts as a failure for the breaker.
+ * An upstream (or a proxy in front of it) that responds with HTML, nothing, or broken JSON.
+ * None of it may reach the client, and each such response counts as a failure for the breaker.
  */
 import { Rig, requestDelta, sleep, startRig } from './support';
 
@@ -75,7 +75,7 @@ describe('bad upstream answers', () => {
     }
   });
 
-  it('hides an HTML answer to a submit', async () => {
+  it('hides HTML returned to a submit', async () => {
     await rig.control.addFault({ match: 'generate', action: 'status', status: 200, body: HTML_PAGE, content_type: 'text/html' });
 
     const answer = await rig.gateway.request('/v1/generations', { body: { prompt: 'html please', title: 'html', tags: 'chaos' } });

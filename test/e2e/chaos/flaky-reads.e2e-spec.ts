@@ -20,7 +20,7 @@ async function makeClips(rig: Rig): Promise<string[]> {
   return ids;
 }
 
-/** The n-th read of the mix: a batch of clips, one clip, or the credits. */
+/** Returns the path of the n-th read of the mix: a batch of clips, one clip, or the credits. */
 function readPath(n: number, clipIds: string[]): string {
   switch (n % 3) {
     case 0:
@@ -55,9 +55,9 @@ describe('flaky reads', () => {
     await rig?.close();
   });
 
-  it('serves 99.9% of 1,000 reads with under 10% extra upstream calls', async () => {
+  it('serves 99.9% of 1,000 flaky reads', async () => {
     for (const [index, match] of READ_ROUTES.entries()) {
-      // Resets are tried first, so 1% of requests drop and 5% of the rest answer 503.
+      // Resets are tried first, so 1% of requests drop and 5% of the rest get 503.
       await rig.control.addFault({ match, action: 'reset_before', rate: 0.01, seed: 11 + index });
       await rig.control.addFault({ match, action: 'status', status: 503, rate: 0.05, seed: 21 + index });
     }
@@ -107,7 +107,7 @@ describe('total read outage', () => {
     await rig?.close();
   });
 
-  it('adds at most 10% retries while every read fails', async () => {
+  it('caps retries at 10% in an outage', async () => {
     for (const match of READ_ROUTES) await rig.control.addFault({ match, action: 'status', status: 503 });
     const before = await rig.control.stats();
 

@@ -24,7 +24,7 @@ describe('bulkhead', () => {
     await rig?.close();
   });
 
-  it('rejects creates beyond the limit with 429 and Retry-After', async () => {
+  it('rejects excess creates with 429', async () => {
     const before = await rig.control.stats();
     const rejectionsBefore = await metricValue(rig.gateway, 'suno_bulkhead_rejections_total', { account: GATEWAY_ACCOUNT });
 
@@ -70,7 +70,7 @@ describe('connection refused', () => {
     await rig?.close();
   });
 
-  it('retries reads with backoff, then answers 503', async () => {
+  it('retries reads with backoff', async () => {
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await rig.gateway.request('/v1/credits'));
 
@@ -91,7 +91,7 @@ describe('connection refused', () => {
     expect(retries.reduce((sum, retry) => sum + retry.delay_ms, 0)).toBeGreaterThan(0);
   });
 
-  it('retries a submit that never reached the upstream', async () => {
+  it('retries a submit never sent', async () => {
     const answer = await rig.gateway.request('/v1/generations', { body: { prompt: 'never sent', title: 'refused', tags: 'chaos' } });
 
     expect(answer.status).toBe(503);

@@ -28,7 +28,7 @@ describe('Retry-After from the studio', () => {
     await rig?.close();
   });
 
-  it('holds every studio call of the account until Retry-After has passed', async () => {
+  it('holds studio calls until Retry-After ends', async () => {
     const times = recordRequestTimes(rig.emulator);
     await rig.control.addFault({ match: 'billing', action: 'status', status: 429, retry_after: 2, count: 1 });
     const impatient = { 'x-request-timeout-ms': '500' };

@@ -352,7 +352,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
 }
 
-/** The q-quantile (0–1) of `values` by the nearest-rank method. */
+/** Returns the q-quantile (0–1) of `values` by the nearest-rank method. */
 export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.max(1, Math.ceil(q * sorted.length));

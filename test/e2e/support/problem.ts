@@ -2,7 +2,7 @@
 import type { GatewayResponse } from './harness';
 
 /** A V8 stack frame such as "at Foo.bar (/src/x.ts:1:2)" or "at /src/x.ts:1:2". */
-const STACK_FRAME = /\bat (?:[\w$.<>\[\] ]+ \()?(?:\/|file:|node:)[^\s)]*:\d+:\d+/;
+const STACK_FRAME = /\bat (?:[\w$.<>[\] ]+ \()?(?:\/|file:|node:)[^\s)]*:\d+:\d+/;
 
 /**
  * Asserts the gateway's error contract: the status, problem+json, the stable `code`, the

@@ -25,9 +25,9 @@ export interface ProxyStats {
   relayed: Record<string, number>;
   /** Requests sent again to another replica after a refused connection. */
   retriedAfterRefusal: number;
-  /** Requests that failed after reaching a replica; the proxy answered 502. */
+  /** Requests that failed after reaching a replica; the proxy returned 502. */
   failed: number;
-  /** Requests that found no ready replica; the proxy answered 503. */
+  /** Requests that found no ready replica; the proxy returned 503. */
   noReadyReplica: number;
 }
 
@@ -65,8 +65,8 @@ export class ReadyProxy {
     const server = createServer((req, res) => {
       proxy?.handle(req, res).catch(() => res.destroy());
     });
-    // Longer than any spec, so the proxy never closes a client's idle keep-alive socket while
-    // the client reuses it; that race would fail requests for reasons outside the gateway.
+    // Longer than any spec, so the proxy never closes an idle keep-alive socket that a client is
+    // about to reuse. That race would fail requests for reasons outside the gateway.
     server.keepAliveTimeout = 600_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
