@@ -16,7 +16,7 @@ import { SERVICE_VERSION } from './observability/tracing';
 
 export interface CreateAppOptions {
   config: AppConfig;
-  /** Where log lines go; tests pass a stream to read them back. */
+  /** Destination of the log lines; tests pass a stream to read them back. */
   logDestination?: DestinationStream;
 }
 
@@ -45,7 +45,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   registerHttpObservability(fastify, root, app.get(MetricsService));
   // A caller without X-Request-Timeout-Ms may wait for about three read attempts.
   registerRequestDeadline(fastify, { defaultTimeoutMs: config.upstream.readTimeoutMs * 3 });
-  // JSON only: a text/plain body answers 415 instead of reaching validation as a string.
+  // JSON only: a text/plain body gets 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser(['text/plain']);
   app.get(ShutdownService).attach(app, { flushLogs: () => new Promise<void>((resolve, reject) => root.flush((err) => (err ? reject(err) : resolve()))) });
 

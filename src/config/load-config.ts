@@ -34,6 +34,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   if (env.RETRY_BACKOFF_BASE_MS > env.RETRY_BACKOFF_MAX_MS) {
     problems.push('RETRY_BACKOFF_BASE_MS must not exceed RETRY_BACKOFF_MAX_MS');
   }
+  if (env.UPSTREAM_PROXY_URL && [env.SUNO_BASE_URL, env.SUNO_AUTH_URL].some((u) => !u.startsWith('http:'))) {
+    problems.push('UPSTREAM_PROXY_URL works only with http:// SUNO_BASE_URL and SUNO_AUTH_URL; proxying https upstreams (CONNECT) is not supported yet');
+  }
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -175,7 +178,7 @@ function loadAccounts(env: Env, problems: string[]): AccountConfig[] {
   return [{ id: 'default', cookie: check.cookie, clientToken: check.clientToken, sessionId: env.SUNO_SESSION_ID }];
 }
 
-/** A bad entry disables that account with its reason; only a file with no usable account stops the boot. */
+/** Loads a pool file. A bad entry disables that account with its reason; only a file with no usable account stops the boot. */
 function loadAccountsFile(path: string, problems: string[]): AccountConfig[] {
   let raw: unknown;
   try {

@@ -32,7 +32,9 @@ interface Probes {
   app: NestFastifyApplication;
   account: Account;
   shutdown: ShutdownState;
-  get(path: string): Promise<{ status: number; contentType: string; text: string; body: HealthBody }>;
+  get(
+    path: string,
+  ): Promise<{ status: number; contentType: string; text: string; body: HealthBody }>;
 }
 
 interface HealthBody {
@@ -50,11 +52,17 @@ function signedIn(account: Account): void {
 
 /** Starts the probes with the real API-key guard, terminus and indicators, and fake accounts and session. */
 async function startProbes(options: ProbeOptions = {}): Promise<Probes> {
-  const config: AppConfig = loadConfig({ API_KEYS: 'ops:probe-key-0123456789', SUNO_COOKIE: COOKIE, ...options.env });
+  const config: AppConfig = loadConfig({
+    API_KEYS: 'ops:probe-key-0123456789',
+    SUNO_COOKIE: COOKIE,
+    ...options.env,
+  });
   const account = new Account(config.accounts[0]);
   (options.account ?? signedIn)(account);
   const accounts: Pick<AccountsService, 'all'> = { all: () => [account] };
-  const session: Pick<SessionService, 'firstLogin'> = { firstLogin: options.firstLogin ?? Promise.resolve() };
+  const session: Pick<SessionService, 'firstLogin'> = {
+    firstLogin: options.firstLogin ?? Promise.resolve(),
+  };
   const moduleRef = await Test.createTestingModule({
     imports: [TerminusModule.forRoot({ logger: false })],
     controllers: [HealthController],
@@ -68,7 +76,9 @@ async function startProbes(options: ProbeOptions = {}): Promise<Probes> {
       { provide: APP_GUARD, useClass: ApiKeyGuard },
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+    logger: false,
+  });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   // Lets the indicators see a settled first login before the first request.
@@ -81,7 +91,12 @@ async function startProbes(options: ProbeOptions = {}): Promise<Probes> {
     get: async (path) => {
       const response = await app.inject({ method: 'GET', url: path });
 
-      return { status: response.statusCode, contentType: String(response.headers['content-type']), text: response.body, body: response.json<HealthBody>() };
+      return {
+        status: response.statusCode,
+        contentType: String(response.headers['content-type']),
+        text: response.body,
+        body: response.json<HealthBody>(),
+      };
     },
   };
 }
@@ -118,8 +133,27 @@ describe('health probes', () => {
     expect(response.body.details.process.reason).toMatch(/heap uses \d+ MB/);
   });
 
+  it('live fails after an event-loop stall', async () => {
+    probes = await startProbes({ env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: '50' } });
+    await probes.get('/health/live');
+
+    const blockedUntil = Date.now() + 200;
+    while (Date.now() < blockedUntil) {
+      // Busy-waits so that the event loop cannot run its timers.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const response = await probes.get('/health/live');
+
+    expect(response.status).toBe(503);
+    expect(response.body.details.process.reason).toMatch(/^the event loop stalled for \d+ ms$/);
+    expect(response.body.details.process.event_loop_delay_max_ms).toBeGreaterThanOrEqual(50);
+  });
+
   it('live ignores a failing Redis and account', async () => {
-    probes = await startProbes({ account: (a) => (a.state = 'revoked'), redis: { ping: () => Promise.reject(new Error('connection refused')) } });
+    probes = await startProbes({
+      account: (a) => (a.state = 'revoked'),
+      redis: { ping: () => Promise.reject(new Error('connection refused')) },
+    });
 
     const response = await probes.get('/health/live');
 
@@ -134,7 +168,11 @@ describe('health probes', () => {
 
     expect(response.status).toBe(200);
     expect(response.body.details.shutdown.status).toBe('up');
-    expect(response.body.details.config).toEqual({ status: 'up', accounts_configured: 1, redis_configured: false });
+    expect(response.body.details.config).toEqual({
+      status: 'up',
+      accounts_configured: 1,
+      redis_configured: false,
+    });
     expect(response.body.details.redis).toEqual({ status: 'up', configured: false });
     expect(response.body.details.accounts.accounts).toEqual([
       {
@@ -161,7 +199,11 @@ describe('health probes', () => {
     expect(response.status).toBe(503);
     expect(response.contentType).toMatch(/^application\/json/);
     expect(response.body.status).toBe('error');
-    expect(response.body.details.shutdown).toEqual({ status: 'down', reason: 'this replica is shutting down', since: expect.any(String) });
+    expect(response.body.details.shutdown).toEqual({
+      status: 'down',
+      reason: 'this replica is shutting down',
+      since: expect.any(String),
+    });
     expect(response.body.details.accounts.status).toBe('up');
   });
 
@@ -178,18 +220,29 @@ describe('health probes', () => {
 
     expect(response.status).toBe(503);
     expect(response.body.details.accounts.status).toBe('down');
-    expect(response.body.details.accounts.reason).toBe('no account has a usable session token; default: needs_relogin (Clerk reports no active session for the cookie)');
-    expect(response.body.details.accounts.accounts).toEqual([expect.objectContaining({ id: 'default', usable: false, has_token: false })]);
+    expect(response.body.details.accounts.reason).toBe(
+      'no account has a usable session token; default: needs_relogin (Clerk reports no active session for the cookie)',
+    );
+    expect(response.body.details.accounts.accounts).toEqual([
+      expect.objectContaining({ id: 'default', usable: false, has_token: false }),
+    ]);
     for (const secret of SECRETS) expect(response.text).not.toContain(secret);
   });
 
   it('ready reports a failed Redis ping', async () => {
-    probes = await startProbes({ env: { REDIS_URL: 'redis://127.0.0.1:1' }, redis: { ping: () => Promise.reject(new Error('Connection is closed.')) } });
+    probes = await startProbes({
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      redis: { ping: () => Promise.reject(new Error('Connection is closed.')) },
+    });
 
     const response = await probes.get('/health/ready');
 
     expect(response.status).toBe(503);
-    expect(response.body.details.redis).toEqual({ status: 'down', configured: true, reason: 'ping failed: Connection is closed.' });
+    expect(response.body.details.redis).toEqual({
+      status: 'down',
+      configured: true,
+      reason: 'ping failed: Connection is closed.',
+    });
     expect(response.body.details.accounts.status).toBe('up');
   });
 
@@ -199,14 +252,20 @@ describe('health probes', () => {
     const response = await probes.get('/health/ready');
 
     expect(response.status).toBe(503);
-    expect(response.body.details.redis).toEqual({ status: 'down', reason: 'timed out after 1000 ms' });
+    expect(response.body.details.redis).toEqual({
+      status: 'down',
+      reason: 'timed out after 1000 ms',
+    });
     expect(response.body.details.shutdown.status).toBe('up');
   });
 
   it('startup waits for the first login', async () => {
     let settle!: () => void;
     const firstLogin = new Promise<void>((resolve) => (settle = resolve));
-    probes = await startProbes({ firstLogin, account: (a) => (a.stateReason = 'no session token yet') });
+    probes = await startProbes({
+      firstLogin,
+      account: (a) => (a.stateReason = 'no session token yet'),
+    });
 
     const before = await probes.get('/health/startup');
     expect(before.status).toBe(503);
@@ -220,7 +279,12 @@ describe('health probes', () => {
 
     expect(after.status).toBe(200);
     expect(after.body.details.session.accounts).toEqual([
-      expect.objectContaining({ id: 'default', state: 'expired', reason: 'Clerk rejected the session (authentication_invalid)', has_token: false }),
+      expect.objectContaining({
+        id: 'default',
+        state: 'expired',
+        reason: 'Clerk rejected the session (authentication_invalid)',
+        has_token: false,
+      }),
     ]);
   });
 });

@@ -1,6 +1,13 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/public.decorator';
 import { HealthIndicators } from './health.indicators';
@@ -25,14 +32,20 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: the event loop responds and the heap is under its limit; never checks the upstream or Redis.' })
+  @ApiOperation({
+    summary:
+      'Liveness: the event loop responds and the heap is under its limit; never checks the upstream or Redis.',
+  })
   live(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     return this.run(reply, [this.timed('process', () => this.indicators.process())]);
   }
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: not shutting down, configuration loaded, an account with a session token, Redis reachable when configured.' })
+  @ApiOperation({
+    summary:
+      'Readiness: not shutting down, configuration loaded, an account with a session token, Redis reachable when configured.',
+  })
   ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     return this.run(reply, [
       this.timed('shutdown', () => this.indicators.notShuttingDown()),
@@ -44,13 +57,18 @@ export class HealthController {
 
   @Get('startup')
   @HealthCheck()
-  @ApiOperation({ summary: 'Startup: every account got its first session token or reported why not.' })
+  @ApiOperation({
+    summary: 'Startup: every account got its first session token or reported why not.',
+  })
   startup(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     return this.run(reply, [this.timed('session', () => this.indicators.firstLogin())]);
   }
 
   /** Terminus throws its result on failure; it becomes the 503 body here, not an error. */
-  private async run(reply: FastifyReply, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+  private async run(
+    reply: FastifyReply,
+    checks: HealthIndicatorFunction[],
+  ): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (err) {
@@ -62,14 +80,25 @@ export class HealthController {
   }
 
   /** Wraps a check so that a hung dependency reports `down` after CHECK_TIMEOUT_MS. */
-  private timed(key: string, check: () => HealthIndicatorResult | Promise<HealthIndicatorResult>): HealthIndicatorFunction {
+  private timed(
+    key: string,
+    check: () => HealthIndicatorResult | Promise<HealthIndicatorResult>,
+  ): HealthIndicatorFunction {
     return () => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<HealthIndicatorResult>((resolve) => {
-        timer = setTimeout(() => resolve(this.indicator.check(key).down({ reason: `timed out after ${CHECK_TIMEOUT_MS} ms` })), CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () =>
+            resolve(
+              this.indicator.check(key).down({ reason: `timed out after ${CHECK_TIMEOUT_MS} ms` }),
+            ),
+          CHECK_TIMEOUT_MS,
+        );
       });
 
-      return Promise.race([Promise.resolve().then(check), timeout]).finally(() => clearTimeout(timer));
+      return Promise.race([Promise.resolve().then(check), timeout]).finally(() =>
+        clearTimeout(timer),
+      );
     };
   }
 }

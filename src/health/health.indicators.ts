@@ -1,13 +1,13 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type Redis from 'ioredis';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { scrubSecrets } from '../observability/redaction';
 import { Account } from '../session/account';
 import { AccountsService } from '../session/accounts.service';
 import { SessionService } from '../session/session.service';
+import { EventLoopStallMonitor } from './event-loop-stall';
 import { REDIS_CLIENT } from './redis.provider';
 import { ShutdownState } from './shutdown-state';
 
@@ -32,7 +32,7 @@ export interface AccountHealth {
  */
 @Injectable()
 export class HealthIndicators implements OnModuleDestroy {
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  private readonly loopStalls = new EventLoopStallMonitor();
   private firstLoginSettled = false;
 
   constructor(
@@ -43,19 +43,17 @@ export class HealthIndicators implements OnModuleDestroy {
     session: SessionService,
     @Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null,
   ) {
-    this.loopDelay.enable();
     void session.firstLogin.then(() => (this.firstLoginSettled = true));
   }
 
   onModuleDestroy(): void {
-    this.loopDelay.disable();
+    this.loopStalls.stop();
   }
 
   /** Checks the event loop's longest stall since the previous call and the V8 heap in use. */
   process(): HealthIndicatorResult {
     const check = this.indicator.check('process');
-    const delayMs = Math.round(this.loopDelay.max / 1e6);
-    this.loopDelay.reset();
+    const delayMs = this.loopStalls.takeMaxStallMs();
     const heapBytes = process.memoryUsage().heapUsed;
     const { maxHeapBytes, maxEventLoopDelayMs } = this.config.health;
     const data = {
@@ -65,8 +63,10 @@ export class HealthIndicators implements OnModuleDestroy {
       heap_limit_mb: Math.round(maxHeapBytes / MB),
     };
 
-    if (delayMs >= maxEventLoopDelayMs) return check.down({ ...data, reason: `the event loop stalled for ${delayMs} ms` });
-    if (heapBytes >= maxHeapBytes) return check.down({ ...data, reason: `the heap uses ${data.heap_used_mb} MB` });
+    if (delayMs >= maxEventLoopDelayMs)
+      return check.down({ ...data, reason: `the event loop stalled for ${delayMs} ms` });
+    if (heapBytes >= maxHeapBytes)
+      return check.down({ ...data, reason: `the heap uses ${data.heap_used_mb} MB` });
 
     return check.up(data);
   }
@@ -76,7 +76,9 @@ export class HealthIndicators implements OnModuleDestroy {
     const check = this.indicator.check('shutdown');
     const since = this.shutdown.since;
 
-    return since ? check.down({ reason: 'this replica is shutting down', since: since.toISOString() }) : check.up();
+    return since
+      ? check.down({ reason: 'this replica is shutting down', since: since.toISOString() })
+      : check.up();
   }
 
   /** Reports the validated configuration. The process does not start without one, so this is never down. */
@@ -93,7 +95,9 @@ export class HealthIndicators implements OnModuleDestroy {
     const accounts = this.accounts.all().map(accountHealth);
     if (accounts.some((a) => a.usable && a.has_token)) return check.up({ accounts });
 
-    const reasons = accounts.map((a) => `${a.id}: ${a.state} (${a.reason})`).join('; ') || 'no account is configured';
+    const reasons =
+      accounts.map((a) => `${a.id}: ${a.state} (${a.reason})`).join('; ') ||
+      'no account is configured';
 
     return check.down({ reason: `no account has a usable session token; ${reasons}`, accounts });
   }
@@ -108,7 +112,10 @@ export class HealthIndicators implements OnModuleDestroy {
 
       return check.up({ configured: true });
     } catch (err) {
-      return check.down({ configured: true, reason: `ping failed: ${scrubSecrets((err as Error).message)}` });
+      return check.down({
+        configured: true,
+        reason: `ping failed: ${scrubSecrets((err as Error).message)}`,
+      });
     }
   }
 
@@ -117,7 +124,9 @@ export class HealthIndicators implements OnModuleDestroy {
     const check = this.indicator.check('session');
     const accounts = this.accounts.all().map(accountHealth);
 
-    return this.firstLoginSettled ? check.up({ accounts }) : check.down({ reason: 'the first login is still running', accounts });
+    return this.firstLoginSettled
+      ? check.up({ accounts })
+      : check.down({ reason: 'the first login is still running', accounts });
   }
 }
 

@@ -1,4 +1,12 @@
-import { Controller, Get, Injectable, LoggerService, OnApplicationShutdown, Query, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  LoggerService,
+  OnApplicationShutdown,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyReply } from 'fastify';
@@ -57,12 +65,25 @@ class RecordingLogger implements LoggerService {
 
       return;
     }
-    this.entries.push({ level, message: String(rest[0]), fields: first as Record<string, unknown> });
+    this.entries.push({
+      level,
+      message: String(rest[0]),
+      fields: first as Record<string, unknown>,
+    });
   }
 }
 
 function pendingGeneration(): Generation {
-  return { id: 'gen-1', kind: 'custom', accountId: 'default', clips: [], createdAt: new Date(), submittedAtMs: Date.now(), timedOut: false, reconciling: false };
+  return {
+    id: 'gen-1',
+    kind: 'custom',
+    accountId: 'default',
+    clips: [],
+    createdAt: new Date(),
+    submittedAtMs: Date.now(),
+    timedOut: false,
+    reconciling: false,
+  };
 }
 
 @Controller()
@@ -138,7 +159,10 @@ async function startHarness(options: HarnessOptions): Promise<Harness> {
     ],
   }).compile();
   const logger = new RecordingLogger();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter({ return503OnClosing: false, forceCloseConnections: 'idle' }), { logger });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter({ return503OnClosing: false, forceCloseConnections: 'idle' }),
+    { logger },
+  );
   const sut = app.get(ShutdownService);
   sut.attach(app, { flushLogs: options.flushLogs });
   await app.listen(0, '127.0.0.1');
@@ -156,9 +180,13 @@ async function startHarness(options: HarnessOptions): Promise<Harness> {
       new Promise((resolve) => {
         const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode, connection: res.headers.connection }),
+          );
         });
-        req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({ error: err.code ?? err.message }),
+        );
         req.end();
       }),
   };
@@ -174,7 +202,11 @@ describe('ShutdownService', () => {
 
   it('runs the steps in order and exits 0', async () => {
     let linesAtFlush = -1;
-    harness = await startHarness({ drainMs: 50, waitCapMs: 500, flushLogs: async () => void (linesAtFlush = harness?.logger.entries.length ?? -1) });
+    harness = await startHarness({
+      drainMs: 50,
+      waitCapMs: 500,
+      flushLogs: async () => void (linesAtFlush = harness?.logger.entries.length ?? -1),
+    });
 
     const code = await harness.sut.run('SIGTERM');
 
@@ -215,7 +247,9 @@ describe('ShutdownService', () => {
 
     expect(await inFlight).toEqual({ status: 200, connection: 'close' });
     expect(code).toBe(0);
-    expect(harness.logger.entries.find((e) => e.message === 'shutdown: in-flight done')?.fields).toEqual({ forced_connections: 0 });
+    expect(
+      harness.logger.entries.find((e) => e.message === 'shutdown: in-flight done')?.fields,
+    ).toEqual({ cut_requests: 0 });
     expect(harness.logger.entries.filter((e) => e.level !== 'info')).toEqual([]);
   });
 
@@ -228,7 +262,9 @@ describe('ShutdownService', () => {
 
     expect(await waiting).toEqual({ status: 202, connection: 'close' });
     const capped = harness.logger.entries.find((e) => e.level === 'warn');
-    expect(capped?.message).toBe('shutdown: wait cap of 200 ms reached; ending 1 waits with their current state');
+    expect(capped?.message).toBe(
+      'shutdown: wait cap of 200 ms reached; ending 1 waits with their current state',
+    );
     expect(capped?.fields.released_waits).toBe(1);
   });
 
@@ -241,7 +277,9 @@ describe('ShutdownService', () => {
 
     expect((await hanging).error).toMatch(/ECONNRESET|socket hang up/);
     expect(code).toBe(0);
-    expect(harness.logger.entries.find((e) => e.message === 'shutdown: in-flight done')?.fields).toEqual({ forced_connections: 1 });
+    expect(
+      harness.logger.entries.find((e) => e.message === 'shutdown: in-flight done')?.fields,
+    ).toEqual({ cut_requests: 1 });
   });
 
   it('joins a second signal to the running sequence', async () => {
@@ -252,8 +290,12 @@ describe('ShutdownService', () => {
 
     expect(second).toBe(first);
     expect(await second).toBe(0);
-    expect(harness.logger.messages().filter((m) => m.startsWith('shutdown: readiness off'))).toHaveLength(1);
-    expect(harness.logger.messages()).toContain('shutdown: SIGINT received again; the running shutdown continues');
+    expect(
+      harness.logger.messages().filter((m) => m.startsWith('shutdown: readiness off')),
+    ).toHaveLength(1);
+    expect(harness.logger.messages()).toContain(
+      'shutdown: SIGINT received again; the running shutdown continues',
+    );
   });
 
   it('goes on past a hung shutdown hook', async () => {
@@ -262,7 +304,9 @@ describe('ShutdownService', () => {
     const code = await harness.sut.run('SIGTERM');
 
     expect(code).toBe(0);
-    expect(harness.logger.messages()).toContain('shutdown: closing Nest modules timed out after 2000 ms; continuing');
+    expect(harness.logger.messages()).toContain(
+      'shutdown: closing Nest modules timed out after 2000 ms; continuing',
+    );
     expect(harness.logger.messages().at(-1)).toBe('shutdown: exit');
   });
 });

@@ -88,7 +88,15 @@ export class ShutdownService {
   get budgetMs(): number {
     const { shutdownDrainMs, shutdownWaitCapMs } = this.config.server;
 
-    return shutdownDrainMs + shutdownWaitCapMs + RELEASE_GRACE_MS + FORCE_CLOSE_GRACE_MS + RESOURCES_TIMEOUT_MS + 2 * FLUSH_TIMEOUT_MS + WATCHDOG_SLACK_MS;
+    return (
+      shutdownDrainMs +
+      shutdownWaitCapMs +
+      RELEASE_GRACE_MS +
+      FORCE_CLOSE_GRACE_MS +
+      RESOURCES_TIMEOUT_MS +
+      2 * FLUSH_TIMEOUT_MS +
+      WATCHDOG_SLACK_MS
+    );
   }
 
   /**
@@ -98,7 +106,10 @@ export class ShutdownService {
    */
   run(signal: string, options: RunOptions = {}): Promise<number> {
     if (this.running) {
-      this.logger.log({ signal }, `shutdown: ${signal} received again; the running shutdown continues`);
+      this.logger.log(
+        { signal },
+        `shutdown: ${signal} received again; the running shutdown continues`,
+      );
 
       return this.running;
     }
@@ -106,7 +117,10 @@ export class ShutdownService {
     if (options.onDeadline) {
       const onDeadline = options.onDeadline;
       watchdog = setTimeout(() => {
-        this.logger.error({ budget_ms: this.budgetMs, in_flight: this.inFlight }, `shutdown: not finished after ${this.budgetMs} ms; exiting now`);
+        this.logger.error(
+          { budget_ms: this.budgetMs, in_flight: this.inFlight },
+          `shutdown: not finished after ${this.budgetMs} ms; exiting now`,
+        );
         onDeadline();
       }, this.budgetMs);
       watchdog.unref();
@@ -121,21 +135,27 @@ export class ShutdownService {
     const { shutdownDrainMs, shutdownWaitCapMs } = this.config.server;
 
     this.state.begin();
-    this.logger.log({ signal, drain_ms: shutdownDrainMs, wait_cap_ms: shutdownWaitCapMs }, `shutdown: readiness off (${signal})`);
+    this.logger.log(
+      { signal, drain_ms: shutdownDrainMs, wait_cap_ms: shutdownWaitCapMs },
+      `shutdown: readiness off (${signal})`,
+    );
 
     this.logger.log({ in_flight: this.inFlight }, 'shutdown: draining');
     await sleep(shutdownDrainMs);
 
     this.logger.log({ in_flight: this.inFlight }, 'shutdown: closing server');
-    const forced = await this.closeServer(shutdownWaitCapMs);
-    this.logger.log({ forced_connections: forced }, 'shutdown: in-flight done');
+    const cut = await this.closeServer(shutdownWaitCapMs);
+    this.logger.log({ cut_requests: cut }, 'shutdown: in-flight done');
 
     this.logger.log({ redis: Boolean(this.redis) }, 'shutdown: closing resources');
     // Module shutdown hooks stop the clip poller and session timers; RedisModule quits Redis.
     await this.attempt('closing Nest modules', () => this.app?.close(), RESOURCES_TIMEOUT_MS);
     // TODO: close BullMQ queues and workers here once jobs run on queues; none exist yet.
     if (this.redis && this.redis.status !== 'end') {
-      this.logger.warn({ redis_status: this.redis.status }, 'shutdown: Redis is still open after closing Nest; disconnecting');
+      this.logger.warn(
+        { redis_status: this.redis.status },
+        'shutdown: Redis is still open after closing Nest; disconnecting',
+      );
       this.redis.disconnect();
     }
 
@@ -151,7 +171,7 @@ export class ShutdownService {
 
   /**
    * Stops accepting, waits for in-flight requests up to `waitCapMs`, then ends open waits and
-   * finally destroys what is still open. Returns how many connections were destroyed.
+   * finally destroys the connections still open. Returns how many requests were cut that way.
    */
   private async closeServer(waitCapMs: number): Promise<number> {
     if (!this.app) return 0;
@@ -163,26 +183,39 @@ export class ShutdownService {
 
     if (await settlesWithin(closed, waitCapMs)) return 0;
     const released = this.watcher.releaseWaiters();
-    this.logger.warn({ in_flight: this.inFlight, released_waits: released }, `shutdown: wait cap of ${waitCapMs} ms reached; ending ${released} waits with their current state`);
+    this.logger.warn(
+      { in_flight: this.inFlight, released_waits: released },
+      `shutdown: wait cap of ${waitCapMs} ms reached; ending ${released} waits with their current state`,
+    );
 
     if (await settlesWithin(closed, RELEASE_GRACE_MS)) return 0;
     // TODO: lyrics waits poll on their own timer and are not released; such a request is cut here.
-    const forced = this.inFlight;
-    this.logger.warn({ in_flight: forced }, `shutdown: destroying ${forced} connections that are still busy`);
+    const cut = this.inFlight;
+    this.logger.warn(
+      { in_flight: cut },
+      `shutdown: destroying the connections of ${cut} requests still in flight`,
+    );
     fastify.server.closeAllConnections();
     await settlesWithin(closed, FORCE_CLOSE_GRACE_MS);
 
-    return forced;
+    return cut;
   }
 
   /**
    * Runs one step within `timeoutMs` and returns whether it finished in time. A timeout is
    * logged as a warning, an error as a failed step; either way the sequence goes on.
    */
-  private async attempt(step: string, action: () => Promise<unknown> | undefined, timeoutMs: number): Promise<boolean> {
+  private async attempt(
+    step: string,
+    action: () => Promise<unknown> | undefined,
+    timeoutMs: number,
+  ): Promise<boolean> {
     try {
       if (await settlesWithin(Promise.resolve(action()), timeoutMs)) return true;
-      this.logger.warn({ timeout_ms: timeoutMs }, `shutdown: ${step} timed out after ${timeoutMs} ms; continuing`);
+      this.logger.warn(
+        { timeout_ms: timeoutMs },
+        `shutdown: ${step} timed out after ${timeoutMs} ms; continuing`,
+      );
     } catch (err) {
       this.failedSteps += 1;
       this.logger.error({ err }, `shutdown: ${step} failed; continuing`);

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Context, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, TraceFlags, context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import {
+  Context,
+  ROOT_CONTEXT,
+  Span,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  context,
+  isSpanContextValid,
+  propagation,
+  trace,
+} from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { RequestContext, requestContext } from '../common/request-context';
@@ -14,19 +25,29 @@ const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/health/startup'
 /** `http_route` label of requests that matched no route, so unknown paths cannot add series. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** Status recorded for a request whose client closed the connection before the answer (nginx's convention). */
+/** Status recorded for a request whose client closed the connection before the response (nginx's convention). */
 export const CLIENT_CLOSED_STATUS = 499;
 
 const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
 
-/** Methods kept as label values; any other becomes `_OTHER`, as the OpenTelemetry HTTP conventions say. */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+/** Methods kept as label values. Any other becomes `_OTHER`, as the OpenTelemetry HTTP semantic conventions require. */
+const KNOWN_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
 
 /** The problem response a request ended with, recorded by the error filter. */
 export interface RequestProblem {
   code: string;
   status: number;
-  /** The underlying error; written under `err` (with its stack) for 5xx answers. */
+  /** The underlying error, written under `err` (with its stack) for 5xx responses. */
   error?: unknown;
 }
 
@@ -56,8 +77,8 @@ export function resolveRequestId(header: unknown): string {
 }
 
 /**
- * Records the problem a request is answered with, so that its completion line carries the
- * code and, for 5xx, the error. Returns false outside an observed request, where the caller
+ * Records the problem response of a request, so that its completion line carries the code
+ * and, for 5xx, the error. Returns false outside an observed request, where the caller
  * has to log the error itself.
  */
 export function recordProblem(request: FastifyRequest, problem: RequestProblem): boolean {
@@ -73,14 +94,19 @@ export function recordProblem(request: FastifyRequest, problem: RequestProblem):
  * one log line. The span and the request context are entered in `onRequest` and again in
  * `preHandler`, because body parsing runs in the socket's async context and loses them.
  */
-export function registerHttpObservability(fastify: FastifyInstance, logger: Logger, metrics: MetricsService): void {
+export function registerHttpObservability(
+  fastify: FastifyInstance,
+  logger: Logger,
+  metrics: MetricsService,
+): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const observation = start(request, reply);
     request.observation = observation;
-    // 'close' follows 'finish' on a normal answer. Without 'finish', the client went away
-    // before the answer, and Fastify runs no onResponse hook for the request.
+    // 'close' follows 'finish' on a normal response. Without 'finish', the client went away
+    // before the response, and Fastify runs no onResponse hook for the request.
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) finish(request, CLIENT_CLOSED_STATUS, { logger, metrics, aborted: true });
+      if (!reply.raw.writableFinished)
+        finish(request, CLIENT_CLOSED_STATUS, { logger, metrics, aborted: true });
     });
     context.with(observation.active, () => requestContext.run(observation.ctx, done));
   });
@@ -107,19 +133,42 @@ function start(request: FastifyRequest, reply: FastifyReply): Observation {
   const parent = propagation.extract(ROOT_CONTEXT, request.headers);
   const ctx: RequestContext = { requestId, route };
   if (quiet) {
-    return { ctx, active: parent, startNs: process.hrtime.bigint(), method, route, quiet, finished: false };
+    return {
+      ctx,
+      active: parent,
+      startNs: process.hrtime.bigint(),
+      method,
+      route,
+      quiet,
+      finished: false,
+    };
   }
 
   const span = tracer().startSpan(
     template === undefined ? method : `${method} ${template}`,
-    { kind: SpanKind.SERVER, attributes: serverSpanAttributes(request, { method, template, requestId }) },
+    {
+      kind: SpanKind.SERVER,
+      attributes: serverSpanAttributes(request, { method, template, requestId }),
+    },
     parent,
   );
 
-  return { ctx, span, active: trace.setSpan(parent, span), startNs: process.hrtime.bigint(), method, route, quiet, finished: false };
+  return {
+    ctx,
+    span,
+    active: trace.setSpan(parent, span),
+    startNs: process.hrtime.bigint(),
+    method,
+    route,
+    quiet,
+    finished: false,
+  };
 }
 
-function serverSpanAttributes(request: FastifyRequest, facts: { method: string; template?: string; requestId: string }) {
+function serverSpanAttributes(
+  request: FastifyRequest,
+  facts: { method: string; template?: string; requestId: string },
+) {
   return {
     [Attr.httpMethod]: facts.method,
     ...(facts.method === '_OTHER' ? { [Attr.httpMethodOriginal]: request.method } : {}),
@@ -131,7 +180,7 @@ function serverSpanAttributes(request: FastifyRequest, facts: { method: string; 
   };
 }
 
-/** The request path without its query string, which may carry ids or tokens. */
+/** Returns the request path without its query string, which may carry ids or tokens. */
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? request.url;
 }
@@ -150,12 +199,17 @@ function finish(request: FastifyRequest, status: number, deps: FinishDeps): void
   const spanContext = observation.span?.spanContext();
   const traced = spanContext && isSpanContextValid(spanContext) ? spanContext : undefined;
   // Exemplars only point at traces that were sampled, so that the trace can be opened.
-  const exemplarTraceId = traced && (traced.traceFlags & TraceFlags.SAMPLED) !== 0 ? traced.traceId : undefined;
+  const exemplarTraceId =
+    traced && (traced.traceFlags & TraceFlags.SAMPLED) !== 0 ? traced.traceId : undefined;
 
   endSpan(observation, status);
   deps.metrics.observe(
     deps.metrics.m.httpServerDuration,
-    { http_request_method: observation.method, http_route: observation.route, http_response_status_code: status },
+    {
+      http_request_method: observation.method,
+      http_route: observation.route,
+      http_response_status_code: status,
+    },
     durationS,
     exemplarTraceId,
   );
@@ -190,7 +244,10 @@ function endSpan(observation: Observation, status: number): void {
     span.setAttribute(Attr.errorType, problem?.code ?? String(status));
     span.setStatus({ code: SpanStatusCode.ERROR });
     if (problem?.error instanceof Error) {
-      span.recordException({ name: problem.error.name, message: scrubSecrets(problem.error.message) });
+      span.recordException({
+        name: problem.error.name,
+        message: scrubSecrets(problem.error.message),
+      });
     }
   }
   span.end();

@@ -13,6 +13,9 @@ const API_KEY = 'gw-key-9d8c7b6a5f4e';
 const COOKIE = `ajs_anonymous_id=abc; __client=${CLIENT_JWT}; __client_uat=1712345678`;
 const SECRETS = [CLIENT_JWT, SESSION_JWT, SESSION_ID, API_KEY];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed lines are checked field by field, as in the e2e specs
+type LogLine = Record<string, any>;
+
 class Capture implements DestinationStream {
   readonly raw: string[] = [];
 
@@ -24,14 +27,19 @@ class Capture implements DestinationStream {
     return this.raw.join('');
   }
 
-  get lines(): Array<Record<string, any>> {
-    return this.raw.map((line) => JSON.parse(line) as Record<string, any>);
+  get lines(): LogLine[] {
+    return this.raw.map((line) => JSON.parse(line) as LogLine);
   }
 }
 
 function setup(level = 'debug') {
   const capture = new Capture();
-  const sut = createRootLogger({ level, pretty: false, destination: capture, serviceVersion: '1.2.3' });
+  const sut = createRootLogger({
+    level,
+    pretty: false,
+    destination: capture,
+    serviceVersion: '1.2.3',
+  });
 
   return { sut, capture };
 }
@@ -47,14 +55,24 @@ describe('root logger redaction', () => {
     const { sut, capture } = setup();
 
     sut.info({
-      req: { headers: { authorization: `Bearer ${API_KEY}`, cookie: COOKIE, 'x-request-id': 'r-1' } },
+      req: {
+        headers: { authorization: `Bearer ${API_KEY}`, cookie: COOKIE, 'x-request-id': 'r-1' },
+      },
       res: { headers: { 'set-cookie': [`__client=${CLIENT_JWT}; Path=/; HttpOnly`] } },
-      upstream: { response: { headers: { 'Set-Cookie': `__session=${SESSION_JWT}`, Authorization: CLIENT_JWT } } },
+      upstream: {
+        response: {
+          headers: { 'Set-Cookie': `__session=${SESSION_JWT}`, Authorization: CLIENT_JWT },
+        },
+      },
     });
 
     expectNoSecrets(capture.text);
     const [line] = capture.lines;
-    expect(line?.req.headers).toEqual({ authorization: REDACTED, cookie: REDACTED, 'x-request-id': 'r-1' });
+    expect(line?.req.headers).toEqual({
+      authorization: REDACTED,
+      cookie: REDACTED,
+      'x-request-id': 'r-1',
+    });
     expect(line?.res.headers['set-cookie']).toBe(REDACTED);
     expect(line?.upstream.response.headers['Set-Cookie']).toBe(REDACTED);
   });
@@ -65,7 +83,10 @@ describe('root logger redaction', () => {
     sut.info({
       jwt: SESSION_JWT,
       body: { token: SESSION_JWT, session_id: SESSION_ID, prompt: 'a song' },
-      account: { id: 'main', session: { sessionId: SESSION_ID, lastActiveToken: { jwt: SESSION_JWT } } },
+      account: {
+        id: 'main',
+        session: { sessionId: SESSION_ID, lastActiveToken: { jwt: SESSION_JWT } },
+      },
       list: [{ clientToken: CLIENT_JWT }],
     });
 
@@ -78,7 +99,9 @@ describe('root logger redaction', () => {
 
   it('masks secrets inside free text, messages and errors', () => {
     const { sut, capture } = setup();
-    const error = new Error(`Clerk rejected cookie ${COOKIE} for ${SESSION_ID} with Bearer ${SESSION_JWT}`);
+    const error = new Error(
+      `Clerk rejected cookie ${COOKIE} for ${SESSION_ID} with Bearer ${SESSION_JWT}`,
+    );
 
     sut.warn({ detail: `upstream said ${SESSION_JWT}` }, `refresh failed for ${SESSION_ID}`);
     sut.error({ err: error }, 'token refresh failed');
@@ -98,20 +121,33 @@ describe('root logger redaction', () => {
       code: 'ECONNREFUSED',
       config: { headers: { authorization: `Bearer ${SESSION_JWT}`, cookie: COOKIE } },
     });
-    const error = Object.assign(new Error('billing failed with ECONNREFUSED'), { name: 'UpstreamError', kind: 'connect', operation: 'billing', cause });
+    const error = Object.assign(new Error('billing failed with ECONNREFUSED'), {
+      name: 'UpstreamError',
+      kind: 'connect',
+      operation: 'billing',
+      cause,
+    });
 
     sut.error({ err: error, context: { failure: cause } }, 'request failed');
 
     expectNoSecrets(capture.text);
     const [line] = capture.lines;
-    expect(line?.err).toMatchObject({ type: 'UpstreamError', kind: 'connect', operation: 'billing', cause: { type: 'Error', code: 'ECONNREFUSED' } });
+    expect(line?.err).toMatchObject({
+      type: 'UpstreamError',
+      kind: 'connect',
+      operation: 'billing',
+      cause: { type: 'Error', code: 'ECONNREFUSED' },
+    });
     expect(line?.context.failure.config).toBeUndefined();
   });
 
   it('keeps every line valid JSON after masking', () => {
     const { sut, capture } = setup();
 
-    sut.info({ cookie_text: `a "${COOKIE}" b`, quoted: `"__session=${SESSION_JWT}"` }, 'with "quotes" and \\ backslashes');
+    sut.info(
+      { cookie_text: `a "${COOKIE}" b`, quoted: `"__session=${SESSION_JWT}"` },
+      'with "quotes" and \\ backslashes',
+    );
 
     expect(() => capture.lines).not.toThrow();
     expect(capture.lines[0]?.quoted).toBe(`"__session=${REDACTED}"`);
@@ -132,7 +168,10 @@ describe('root logger redaction', () => {
     expect(() => sut.info({ hostile }, 'hostile')).not.toThrow();
 
     expect(capture.lines[0]?.cyclic.self).toBe('[Circular]');
-    expect(capture.lines[1]).toMatchObject({ msg: 'hostile', log_fields_dropped: expect.any(String) });
+    expect(capture.lines[1]).toMatchObject({
+      msg: 'hostile',
+      log_fields_dropped: expect.any(String),
+    });
   });
 });
 
@@ -142,20 +181,39 @@ describe('root logger fields', () => {
 
     sut.info('started');
 
-    expect(capture.lines[0]).toMatchObject({ level: 'info', msg: 'started', service: 'suno-gateway', version: '1.2.3' });
+    expect(capture.lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'started',
+      service: 'suno-gateway',
+      version: '1.2.3',
+    });
     expect(Date.parse(capture.lines[0]?.time)).not.toBeNaN();
   });
 
   it('adds the request context and the active span', () => {
     const { sut, capture } = setup();
-    const spanContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+    const spanContext = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: 1,
+    };
     // No context manager is registered in unit specs, so the active span is stubbed.
-    const spy = jest.spyOn(trace, 'getActiveSpan').mockReturnValue(trace.wrapSpanContext(spanContext));
+    const spy = jest
+      .spyOn(trace, 'getActiveSpan')
+      .mockReturnValue(trace.wrapSpanContext(spanContext));
 
-    requestContext.run({ requestId: 'req-7', accountId: 'main', clientId: 'ci' }, () => sut.info('inside'));
+    requestContext.run({ requestId: 'req-7', accountId: 'main', clientId: 'ci' }, () =>
+      sut.info('inside'),
+    );
     spy.mockRestore();
 
-    expect(capture.lines[0]).toMatchObject({ request_id: 'req-7', account: 'main', client: 'ci', trace_id: spanContext.traceId, span_id: spanContext.spanId });
+    expect(capture.lines[0]).toMatchObject({
+      request_id: 'req-7',
+      account: 'main',
+      client: 'ci',
+      trace_id: spanContext.traceId,
+      span_id: spanContext.spanId,
+    });
   });
 });
 
@@ -168,21 +226,27 @@ describe('root logger output format', () => {
   });
 
   function streamOf(isTTY: boolean, pretty: boolean): { constructor: { name: string } } {
-    Object.defineProperty(process.stdout, 'isTTY', { value: isTTY, configurable: true, writable: true });
+    Object.defineProperty(process.stdout, 'isTTY', {
+      value: isTTY,
+      configurable: true,
+      writable: true,
+    });
     const sut = createRootLogger({ level: 'silent', pretty });
 
-    return (sut as unknown as Record<symbol, { constructor: { name: string } }>)[pino.symbols.streamSym];
+    return (sut as unknown as Record<symbol, { constructor: { name: string } }>)[
+      pino.symbols.streamSym
+    ];
   }
 
-  it('writes JSON when stdout is not a TTY even if pretty is asked for', () => {
+  it('writes JSON when stdout is no TTY', () => {
     expect(streamOf(false, true).constructor.name).toBe('SonicBoom');
   });
 
-  it('writes JSON to a TTY unless pretty is asked for', () => {
+  it('writes JSON unless pretty is set', () => {
     expect(streamOf(true, false).constructor.name).toBe('SonicBoom');
   });
 
-  it('pretty-prints to a TTY when asked', () => {
+  it('pretty-prints to a TTY on request', () => {
     expect(streamOf(true, true).constructor.name).not.toBe('SonicBoom');
   });
 });
@@ -212,9 +276,17 @@ describe('root logger destination failures', () => {
 
 describe('redaction helpers', () => {
   it.each([
-    ['a Clerk cookie header', `Cookie: ${COOKIE}`, `Cookie: ajs_anonymous_id=abc; __client=${REDACTED}; __client_uat=${REDACTED}`],
+    [
+      'a Clerk cookie header',
+      `Cookie: ${COOKIE}`,
+      `Cookie: ajs_anonymous_id=abc; __client=${REDACTED}; __client_uat=${REDACTED}`,
+    ],
     ['a bearer token', `Authorization: Bearer ${API_KEY}`, `Authorization: Bearer ${REDACTED}`],
-    ['a session id in a path', `/v1/client/sessions/${SESSION_ID}/tokens`, `/v1/client/sessions/sess_${REDACTED}/tokens`],
+    [
+      'a session id in a path',
+      `/v1/client/sessions/${SESSION_ID}/tokens`,
+      `/v1/client/sessions/sess_${REDACTED}/tokens`,
+    ],
     ['a bare JWT', `token ${SESSION_JWT}.`, `token ${REDACTED}.`],
     ['text without secrets', 'no secret here: sess_ab and eyJ', 'no secret here: sess_ab and eyJ'],
   ])('scrubs %s', (_case, input, expected) => {
@@ -222,7 +294,17 @@ describe('redaction helpers', () => {
   });
 
   it('covers headers and bodies with redaction paths', () => {
-    expect(REDACT_PATHS).toEqual(expect.arrayContaining(['cookie', '*.cookie', '*.*.cookie', '*.*["set-cookie"]', '*.authorization', '*.*.session_id', 'jwt']));
+    expect(REDACT_PATHS).toEqual(
+      expect.arrayContaining([
+        'cookie',
+        '*.cookie',
+        '*.*.cookie',
+        '*.*["set-cookie"]',
+        '*.authorization',
+        '*.*.session_id',
+        'jwt',
+      ]),
+    );
   });
 
   it('copies values without touching the original', () => {

@@ -43,7 +43,13 @@ function correlationFields(): Record<string, string> {
  * these fields, so their request config (with the Authorization header) never reaches a line.
  */
 export function serializeError(err: Error, depth = 0): Record<string, unknown> {
-  const extra = err as Error & { code?: unknown; kind?: unknown; status?: unknown; operation?: unknown; cause?: unknown };
+  const extra = err as Error & {
+    code?: unknown;
+    kind?: unknown;
+    status?: unknown;
+    operation?: unknown;
+    cause?: unknown;
+  };
   const fields: Record<string, unknown> = {
     type: err.name,
     message: scrubSecrets(err.message),
@@ -51,7 +57,8 @@ export function serializeError(err: Error, depth = 0): Record<string, unknown> {
   };
   for (const key of ['code', 'kind', 'status', 'operation'] as const) {
     const value = extra[key];
-    if (typeof value === 'string' || typeof value === 'number') fields[key] = typeof value === 'string' ? scrubSecrets(value) : value;
+    if (typeof value === 'string' || typeof value === 'number')
+      fields[key] = typeof value === 'string' ? scrubSecrets(value) : value;
   }
   if (extra.cause instanceof Error && depth < MAX_CAUSE_DEPTH) {
     const { stack: _stack, ...cause } = serializeError(extra.cause, depth + 1);
@@ -79,9 +86,10 @@ function redactFields(object: Record<string, unknown>): Record<string, unknown> 
 }
 
 /**
- * Builds the root pino logger: JSON lines with `time`, `level` and `msg`, correlation ids from
- * the request context and the active span, and credentials redacted by path (`REDACT_PATHS`),
- * by key at any depth (`redactDeep`) and by shape over the whole line (`scrubSecrets`).
+ * Builds the root pino logger. It writes JSON lines with `time`, `level` and `msg`, plus
+ * correlation ids from the request context and the active span. Credentials are redacted by
+ * path (`REDACT_PATHS`), by key at any depth (`redactDeep`) and by shape over the whole line
+ * (`scrubSecrets`).
  *
  * A failed write (closed stdout, EPIPE, a destination that throws) drops that line and never
  * reaches the caller, so logging cannot fail a request.
@@ -116,7 +124,9 @@ export function createRootLogger(settings: LoggerSettings): Logger {
  * `flushSync` and exit handling.
  */
 function guardWrites(destination: DestinationStream): DestinationStream {
-  const stream = destination as DestinationStream & { on?: (event: string, listener: (err: unknown) => void) => unknown };
+  const stream = destination as DestinationStream & {
+    on?: (event: string, listener: (err: unknown) => void) => unknown;
+  };
   if (typeof stream.on === 'function') stream.on('error', () => undefined);
   const write = stream.write.bind(stream);
   stream.write = (chunk: string) => {
@@ -135,7 +145,11 @@ function stdoutDestination(pretty: boolean): DestinationStream {
     // Loaded lazily: production containers never pay for the pretty printer.
     const build = require('pino-pretty') as (opts: object) => DestinationStream;
 
-    return build({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,version' });
+    return build({
+      colorize: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,version',
+    });
   }
 
   return pino.destination({ dest: 1, sync: false });

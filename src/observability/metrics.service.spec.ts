@@ -5,7 +5,11 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('prefersOpenMetrics', () => {
   it.each([
-    ['Prometheus 2 with exemplars', 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2', true],
+    [
+      'Prometheus 2 with exemplars',
+      'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+      true,
+    ],
     ['OpenMetrics alone', 'application/openmetrics-text', true],
     ['a tie, which goes to OpenMetrics', 'text/plain, application/openmetrics-text', true],
     ['text ranked first', 'text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5', false],
@@ -24,7 +28,12 @@ describe('MetricsService', () => {
   beforeEach(() => {
     sut = new MetricsService();
     sut.m.upstreamRetries.inc({ operation: 'feed', reason: 'status_503' });
-    sut.observe(sut.m.httpServerDuration, { http_request_method: 'GET', http_route: '/v1/credits', http_response_status_code: 200 }, 0.042, TRACE_ID);
+    sut.observe(
+      sut.m.httpServerDuration,
+      { http_request_method: 'GET', http_route: '/v1/credits', http_response_status_code: 200 },
+      0.042,
+      TRACE_ID,
+    );
   });
 
   it('renders every catalog metric in both formats', async () => {
@@ -44,7 +53,9 @@ describe('MetricsService', () => {
     expect(text.contentType).toMatch(/^text\/plain/);
     expect(text.body).not.toContain(TRACE_ID);
     expect(openMetrics.contentType).toMatch(/^application\/openmetrics-text/);
-    expect(openMetrics.body).toContain(`http_server_request_duration_seconds_bucket{le="0.05",http_request_method="GET",http_route="/v1/credits",http_response_status_code="200"} 1 # {trace_id="${TRACE_ID}"} 0.042`);
+    expect(openMetrics.body).toContain(
+      `http_server_request_duration_seconds_bucket{le="0.05",http_request_method="GET",http_route="/v1/credits",http_response_status_code="200"} 1 # {trace_id="${TRACE_ID}"} 0.042`,
+    );
     expect(openMetrics.body.endsWith('# EOF\n')).toBe(true);
   });
 
@@ -57,13 +68,22 @@ describe('MetricsService', () => {
     expect(count.exec(openMetrics.body)?.[1]).toBe('1');
   });
 
-  it('keeps counter names after OpenMetrics renders, also when renders overlap', async () => {
-    const renders = await Promise.all([sut.render('application/openmetrics-text'), sut.render('text/plain'), sut.render('application/openmetrics-text'), sut.render('text/plain')]);
+  it('keeps counter names across overlapping renders', async () => {
+    const renders = await Promise.all([
+      sut.render('application/openmetrics-text'),
+      sut.render('text/plain'),
+      sut.render('application/openmetrics-text'),
+      sut.render('text/plain'),
+    ]);
 
     for (const text of [renders[1], renders[3], await sut.render('text/plain')]) {
       expect(text?.body).toContain('# TYPE suno_upstream_retries_total counter');
-      expect(text?.body).toContain('suno_upstream_retries_total{operation="feed",reason="status_503"} 1');
+      expect(text?.body).toContain(
+        'suno_upstream_retries_total{operation="feed",reason="status_503"} 1',
+      );
     }
-    expect(renders[0]?.body).toContain('suno_upstream_retries_total{operation="feed",reason="status_503"} 1');
+    expect(renders[0]?.body).toContain(
+      'suno_upstream_retries_total{operation="feed",reason="status_503"} 1',
+    );
   });
 });

@@ -36,11 +36,18 @@ export class MetricsService {
   }
 
   /** Records a latency and, when the request was traced, its trace id as the bucket's exemplar. Only for histograms created with exemplars. */
-  observe<L extends string>(histogram: Histogram<L>, labels: Partial<Record<L, string | number>>, seconds: number, traceId?: string): void {
+  observe<L extends string>(
+    histogram: Histogram<L>,
+    labels: Partial<Record<L, string | number>>,
+    seconds: number,
+    traceId?: string,
+  ): void {
     // prom-client 15 types exemplar labels as the metric's own label names, which is wrong.
     const exemplarLabels = (traceId ? { trace_id: traceId } : {}) as Partial<Record<L, string>>;
     histogram.observe({ labels, value: seconds, exemplarLabels });
-    this.twins.get(histogram as Histogram)?.observe(labels as Record<string, string | number>, seconds);
+    this.twins
+      .get(histogram as Histogram)
+      ?.observe(labels as Record<string, string | number>, seconds);
   }
 
   /**
@@ -63,20 +70,42 @@ export class MetricsService {
   }
 
   private restoreCounterNames(): void {
-    for (const [counter, name] of this.counterNames) (counter as unknown as { name: string }).name = name;
+    for (const [counter, name] of this.counterNames)
+      (counter as unknown as { name: string }).name = name;
   }
 
-  private createHistogram(spec: MetricSpec, common: { name: string; help: string; labelNames: string[] }): Histogram {
+  private createHistogram(
+    spec: MetricSpec,
+    common: { name: string; help: string; labelNames: string[] },
+  ): Histogram {
     const buckets = [...(spec.buckets ?? [])];
-    if (!spec.exemplars) return new Histogram({ ...common, buckets, registers: [this.registry, this.openMetricsRegistry] });
-    const withExemplars = new Histogram({ ...common, buckets, enableExemplars: true, registers: [this.openMetricsRegistry] });
-    this.twins.set(withExemplars, new Histogram({ ...common, buckets, registers: [this.registry] }));
+    if (!spec.exemplars)
+      return new Histogram({
+        ...common,
+        buckets,
+        registers: [this.registry, this.openMetricsRegistry],
+      });
+    const withExemplars = new Histogram({
+      ...common,
+      buckets,
+      enableExemplars: true,
+      registers: [this.openMetricsRegistry],
+    });
+    this.twins.set(
+      withExemplars,
+      new Histogram({ ...common, buckets, registers: [this.registry] }),
+    );
 
     return withExemplars;
   }
 
   private create(spec: MetricSpec) {
-    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [this.registry, this.openMetricsRegistry] };
+    const common = {
+      name: spec.name,
+      help: spec.help,
+      labelNames: [...spec.labels],
+      registers: [this.registry, this.openMetricsRegistry],
+    };
     switch (spec.kind) {
       case 'counter': {
         const counter = new Counter(common);
@@ -104,7 +133,7 @@ function createOpenMetricsRegistry(): Registry {
 }
 
 /**
- * Whether an `Accept` header ranks OpenMetrics at least as high as every other acceptable
+ * Returns whether an `Accept` header ranks OpenMetrics at least as high as every other acceptable
  * type, by q-value. Prometheus sends OpenMetrics first when exemplar storage or native
  * histograms are on; a scraper that names only text/plain gets the Prometheus text format.
  */

@@ -28,7 +28,7 @@ const SECRET_KEYS = new Set([
 
 export const REDACTED = '[REDACTED]';
 
-/** Whether a field or header of this name holds a credential. */
+/** Returns whether a field or header of this name contains a credential. */
 export function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(key.toLowerCase().replace(/[-_]/g, ''));
 }
@@ -96,7 +96,12 @@ const MAX_DEPTH = 8;
  * any depth. Cycles and nesting past 8 levels are replaced by placeholders, so the copy is
  * always serialisable.
  */
-export function redactDeep(value: unknown, serializeError: (err: Error) => unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+export function redactDeep(
+  value: unknown,
+  serializeError: (err: Error) => unknown,
+  depth = 0,
+  seen = new WeakSet<object>(),
+): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value;
@@ -113,7 +118,10 @@ export function redactDeep(value: unknown, serializeError: (err: Error) => unkno
   } else {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = isSecretKey(key) && item !== undefined && item !== null ? REDACTED : redactDeep(item, serializeError, depth + 1, seen);
+      out[key] =
+        isSecretKey(key) && item !== undefined && item !== null
+          ? REDACTED
+          : redactDeep(item, serializeError, depth + 1, seen);
     }
     copy = out;
   }

@@ -1,37 +1,86 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  Span,
+  SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { REDACTED } from './redaction';
 import { planTraceExport, scrubSpan } from './tracing';
 
 describe('planTraceExport', () => {
   it.each([
     ['no endpoint', {}, { exporter: 'none', reason: 'no OTLP endpoint is set' }],
-    ['a base endpoint', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://127.0.0.1:4318/v1/traces' }],
-    ['a base endpoint with a slash', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://collector:4318/v1/traces' }],
+    [
+      'a base endpoint',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },
+      { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://127.0.0.1:4318/v1/traces' },
+    ],
+    [
+      'a base endpoint with a slash',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' },
+      { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://collector:4318/v1/traces' },
+    ],
     [
       'a traces endpoint, used as is',
-      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom' },
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom',
+      },
       { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://collector:4318/custom' },
     ],
-    ['JSON over HTTP', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, { exporter: 'otlp', protocol: 'http/json', url: 'http://c:4318/v1/traces' }],
+    [
+      'JSON over HTTP',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+      { exporter: 'otlp', protocol: 'http/json', url: 'http://c:4318/v1/traces' },
+    ],
     [
       'a traces protocol over the general one',
-      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' },
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+      },
       { exporter: 'otlp', protocol: 'http/protobuf', url: 'http://c:4318/v1/traces' },
     ],
-    ['gRPC, endpoint as is', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, { exporter: 'otlp', protocol: 'grpc', url: 'http://c:4317' }],
-    ['exporter none', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }, { exporter: 'none', reason: 'OTEL_TRACES_EXPORTER is none' }],
+    [
+      'gRPC, endpoint as is',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      { exporter: 'otlp', protocol: 'grpc', url: 'http://c:4317' },
+    ],
+    [
+      'exporter none',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' },
+      { exporter: 'none', reason: 'OTEL_TRACES_EXPORTER is none' },
+    ],
     ['exporter console', { OTEL_TRACES_EXPORTER: 'console' }, { exporter: 'console' }],
   ])('plans %s', (_case, env, expected) => {
     expect(planTraceExport(env)).toEqual(expected);
   });
 
   it('rejects an unknown protocol, naming the variable', () => {
-    expect(() => planTraceExport({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=http\/xml/);
+    expect(() =>
+      planTraceExport({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml',
+      }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=http\/xml/);
+  });
+
+  it('names the traces protocol variable when it is wrong', () => {
+    expect(() =>
+      planTraceExport({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift',
+      }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=thrift/);
   });
 
   it('rejects an unknown exporter, naming the variable', () => {
-    expect(() => planTraceExport({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(/OTEL_TRACES_EXPORTER=zipkin/);
+    expect(() => planTraceExport({ OTEL_TRACES_EXPORTER: 'zipkin' })).toThrow(
+      /OTEL_TRACES_EXPORTER=zipkin/,
+    );
   });
 });
 
@@ -48,7 +97,9 @@ describe('scrubSpan', () => {
       forceFlush: async () => undefined,
       shutdown: async () => undefined,
     };
-    const provider = new BasicTracerProvider({ spanProcessors: [scrubber, new SimpleSpanProcessor(exporter)] });
+    const provider = new BasicTracerProvider({
+      spanProcessors: [scrubber, new SimpleSpanProcessor(exporter)],
+    });
 
     return { tracer: provider.getTracer('spec'), exporter };
   }
@@ -78,15 +129,27 @@ describe('scrubSpan', () => {
       'suno.notes': [`seen ${REDACTED}`, 'plain'],
       'http.request.resend_count': 1,
     });
-    expect(exported?.events[0]?.attributes).toEqual({ 'exception.message': `refresh failed for ${REDACTED}` });
-    expect(exported?.status).toEqual({ code: SpanStatusCode.ERROR, message: `Clerk revoked sess_${REDACTED}` });
+    expect(exported?.events[0]?.attributes).toEqual({
+      'exception.message': `refresh failed for ${REDACTED}`,
+    });
+    expect(exported?.status).toEqual({
+      code: SpanStatusCode.ERROR,
+      message: `Clerk revoked sess_${REDACTED}`,
+    });
   });
 
   it('leaves spans without secrets unchanged', () => {
     const { tracer, exporter } = setup();
 
-    tracer.startSpan('GET /v1/clips/:id', { attributes: { 'http.route': '/v1/clips/:id', 'suno.account': 'main' } }).end();
+    tracer
+      .startSpan('GET /v1/clips/:id', {
+        attributes: { 'http.route': '/v1/clips/:id', 'suno.account': 'main' },
+      })
+      .end();
 
-    expect(exporter.getFinishedSpans()[0]?.attributes).toEqual({ 'http.route': '/v1/clips/:id', 'suno.account': 'main' });
+    expect(exporter.getFinishedSpans()[0]?.attributes).toEqual({
+      'http.route': '/v1/clips/:id',
+      'suno.account': 'main',
+    });
   });
 });

@@ -1,7 +1,24 @@
-import { Attributes, Context, Span, SpanKind, SpanStatusCode, Tracer, context, trace } from '@opentelemetry/api';
+import {
+  Attributes,
+  Context,
+  Span,
+  SpanKind,
+  SpanStatusCode,
+  Tracer,
+  context,
+  trace,
+} from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, BufferConfig, ConsoleSpanExporter, ReadableSpan, Span as SdkSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  BufferConfig,
+  ConsoleSpanExporter,
+  ReadableSpan,
+  Span as SdkSpan,
+  SpanExporter,
+  SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { REDACTED, isSecretKey, scrubSecrets } from './redaction';
 
 const SERVICE_VERSION = readVersion();
@@ -9,7 +26,7 @@ const SERVICE_VERSION = readVersion();
 /**
  * Span processor list that tests and the shutdown path can change after the SDK started;
  * SDK 2.x fixes the processors of a provider at construction. It also masks credentials in
- * every span before any processor sees the span (see `scrubSpan`).
+ * every span before any processor receives the span (see `scrubSpan`).
  */
 class SwitchableSpanProcessor implements SpanProcessor {
   readonly processors = new Set<SpanProcessor>();
@@ -45,8 +62,11 @@ function readVersion(): string {
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 
-/** Where spans go, as the standard `OTEL_*` variables ask. */
-export type TraceExportPlan = { exporter: 'none'; reason: string } | { exporter: 'console' } | { exporter: 'otlp'; protocol: OtlpProtocol; url: string };
+/** Export destination of spans, as set by the standard `OTEL_*` variables. */
+export type TraceExportPlan =
+  | { exporter: 'none'; reason: string }
+  | { exporter: 'console' }
+  | { exporter: 'otlp'; protocol: OtlpProtocol; url: string };
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 
@@ -54,24 +74,36 @@ const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'
  * Reads the export settings from `OTEL_TRACES_EXPORTER` (`otlp` by default, `console`, `none`),
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (used as is) or `OTEL_EXPORTER_OTLP_ENDPOINT` (with
  * `/v1/traces` appended for HTTP), and `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` (default
- * `http/protobuf`, as the specification says). Unlike the SDK default, OTLP export is off
- * when no endpoint is set, so a gateway without a collector sends nothing.
+ * `http/protobuf`, as in the OpenTelemetry specification). Unlike the SDK default, OTLP
+ * export is off when no endpoint is set, so a gateway without a collector sends nothing.
  *
  * @throws Error naming the variable when the exporter or the protocol is not supported.
  */
 export function planTraceExport(env: NodeJS.ProcessEnv): TraceExportPlan {
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim()).filter(Boolean);
-  if (exporters.length === 0 || exporters.includes('none')) return { exporter: 'none', reason: 'OTEL_TRACES_EXPORTER is none' };
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (exporters.length === 0 || exporters.includes('none'))
+    return { exporter: 'none', reason: 'OTEL_TRACES_EXPORTER is none' };
   const [exporter] = exporters;
   if (exporters.length > 1 || (exporter !== 'otlp' && exporter !== 'console')) {
-    throw new Error(`OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER} is not supported; use one of otlp, console, none.`);
+    throw new Error(
+      `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER} is not supported. Use one of otlp, console, none.`,
+    );
   }
   if (exporter === 'console') return { exporter: 'console' };
 
-  const protocolValue = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  const protocolVariable =
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL === undefined
+      ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+      : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
+  const protocolValue = (env[protocolVariable] ?? 'http/protobuf').trim();
   const protocol = PROTOCOLS.find((p) => p === protocolValue);
   if (!protocol) {
-    throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocolValue} is not supported; use one of ${PROTOCOLS.join(', ')}.`);
+    throw new Error(
+      `${protocolVariable}=${protocolValue} is not supported. Use one of ${PROTOCOLS.join(', ')}.`,
+    );
   }
   const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
@@ -92,11 +124,17 @@ function createExporter(plan: Exclude<TraceExportPlan, { exporter: 'none' }>): S
   type ExporterClass = new (config: { url: string }) => SpanExporter;
   switch (plan.protocol) {
     case 'http/json':
-      return new (require('@opentelemetry/exporter-trace-otlp-http') as { OTLPTraceExporter: ExporterClass }).OTLPTraceExporter({ url: plan.url });
+      return new (
+        require('@opentelemetry/exporter-trace-otlp-http') as { OTLPTraceExporter: ExporterClass }
+      ).OTLPTraceExporter({ url: plan.url });
     case 'http/protobuf':
-      return new (require('@opentelemetry/exporter-trace-otlp-proto') as { OTLPTraceExporter: ExporterClass }).OTLPTraceExporter({ url: plan.url });
+      return new (
+        require('@opentelemetry/exporter-trace-otlp-proto') as { OTLPTraceExporter: ExporterClass }
+      ).OTLPTraceExporter({ url: plan.url });
     case 'grpc':
-      return new (require('@opentelemetry/exporter-trace-otlp-grpc') as { OTLPTraceExporter: ExporterClass }).OTLPTraceExporter({ url: plan.url });
+      return new (
+        require('@opentelemetry/exporter-trace-otlp-grpc') as { OTLPTraceExporter: ExporterClass }
+      ).OTLPTraceExporter({ url: plan.url });
     default: {
       const unknownProtocol: never = plan.protocol;
       throw new Error(`unknown OTLP protocol ${String(unknownProtocol)}`);
@@ -114,9 +152,12 @@ const BATCH_VARIABLES = {
 /** Batch settings from the standard `OTEL_BSP_*` variables of `env`; unset ones fall back to `process.env` and the SDK defaults. */
 function batchConfig(env: NodeJS.ProcessEnv): BufferConfig {
   const config: BufferConfig = {};
-  for (const [option, variable] of Object.entries(BATCH_VARIABLES) as Array<[keyof BufferConfig, string]>) {
+  for (const [option, variable] of Object.entries(BATCH_VARIABLES) as Array<
+    [keyof BufferConfig, string]
+  >) {
     const value = Number(env[variable]);
-    if (env[variable] !== undefined && env[variable] !== '' && Number.isFinite(value) && value >= 0) config[option] = value;
+    if (env[variable] !== undefined && env[variable] !== '' && Number.isFinite(value) && value >= 0)
+      config[option] = value;
   }
 
   return config;
@@ -185,8 +226,15 @@ export interface SpanOptions {
  * Runs `fn` inside a new active span and ends it in `finally`, recording an exception and
  * an error status when `fn` throws.
  */
-export async function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes });
+export async function withSpan<T>(
+  name: string,
+  options: SpanOptions,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const span = tracer().startSpan(name, {
+    kind: options.kind ?? SpanKind.INTERNAL,
+    attributes: options.attributes,
+  });
   try {
     return await context.with(trace.setSpan(context.active(), span), () => fn(span));
   } catch (err) {
@@ -205,10 +253,10 @@ export function recordFailure(span: Span, err: unknown): void {
 }
 
 /**
- * Masks credentials in a span that is ending, before any exporter sees it: values of secret
- * keys become `[REDACTED]`, and JWTs, Clerk cookies, `sess_` ids and bearer tokens are masked
- * in the name, every string attribute, event attribute and the status message. The Clerk
- * token path (`/v1/client/sessions/sess_…/tokens`) is one such attribute.
+ * Masks credentials in a span that is ending, before any exporter receives it. Values of
+ * secret keys become `[REDACTED]`. JWTs, Clerk cookies, `sess_` ids and bearer tokens are
+ * masked in the name, in every string attribute and event attribute, and in the status
+ * message. The Clerk token path (`/v1/client/sessions/sess_…/tokens`) is one such attribute.
  */
 export function scrubSpan(span: SdkSpan): void {
   const name = scrubSecrets(span.name);
@@ -220,17 +268,22 @@ export function scrubSpan(span: SdkSpan): void {
   for (const event of span.events) {
     const attributes = event.attributes as Attributes | undefined;
     if (!attributes) continue;
-    for (const [key, value] of Object.entries(attributes)) attributes[key] = scrubAttribute(key, value);
+    for (const [key, value] of Object.entries(attributes))
+      attributes[key] = scrubAttribute(key, value);
   }
   const message = span.status.message;
-  if (message !== undefined && scrubSecrets(message) !== message) span.setStatus({ ...span.status, message: scrubSecrets(message) });
+  if (message !== undefined && scrubSecrets(message) !== message)
+    span.setStatus({ ...span.status, message: scrubSecrets(message) });
 }
 
 function scrubAttribute(key: string, value: Attributes[string]): Attributes[string] {
   const lastSegment = key.split('.').pop() ?? key;
   if (isSecretKey(lastSegment)) return REDACTED;
   if (typeof value === 'string') return scrubSecrets(value);
-  if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? scrubSecrets(item) : item)) as Attributes[string];
+  if (Array.isArray(value))
+    return value.map((item) =>
+      typeof item === 'string' ? scrubSecrets(item) : item,
+    ) as Attributes[string];
 
   return value;
 }

@@ -30,24 +30,26 @@ export class SunoClient {
 
   call(call: StudioCall): Promise<UpstreamResponse> {
     const ctx = requestContext.get();
+    // Counts every send of this logical call, so a 401 replay gets its own resend count.
+    let sends = 0;
 
     return this.resilience.execute(
       { operation: call.operation, opClass: call.opClass, host: 'studio', accountId: call.account.id, deadlineMs: ctx?.deadlineMs, requestId: ctx?.requestId },
-      async ({ attempt }) => {
+      async () => {
         const jwt = await this.session.getToken(call.account);
         try {
-          return await this.send(call, jwt, attempt);
+          return await this.send(call, jwt, sends++);
         } catch (err) {
           if (!(err instanceof UpstreamError) || err.kind !== 'http' || err.status !== 401) throw err;
           const fresh = await this.session.getToken(call.account, jwt);
 
-          return this.send(call, fresh, attempt);
+          return this.send(call, fresh, sends++);
         }
       },
     );
   }
 
-  private send(call: StudioCall, jwt: string, attempt: number): Promise<UpstreamResponse> {
+  private send(call: StudioCall, jwt: string, resendCount: number): Promise<UpstreamResponse> {
     return this.transport.send(
       {
         operation: call.operation,
@@ -59,7 +61,7 @@ export class SunoClient {
         body: call.body,
         headers: { authorization: `Bearer ${jwt}` },
       },
-      attempt,
+      resendCount,
     );
   }
 }

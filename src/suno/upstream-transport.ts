@@ -1,7 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AxiosError, AxiosResponse } from 'axios';
+import { AxiosError, AxiosProxyConfig, AxiosResponse } from 'axios';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../observability/metrics.service';
@@ -24,6 +24,7 @@ const SNIPPET_BYTES = 1024;
 @Injectable()
 export class UpstreamTransport implements OnApplicationShutdown {
   private readonly agents: UpstreamAgents;
+  private readonly proxy?: AxiosProxyConfig;
 
   constructor(
     private readonly http: HttpService,
@@ -31,6 +32,7 @@ export class UpstreamTransport implements OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.agents = createUpstreamAgents(config.upstream);
+    this.proxy = config.upstream.proxyUrl ? forwardProxy(config.upstream.proxyUrl) : undefined;
   }
 
   onApplicationShutdown(): void {
@@ -91,6 +93,13 @@ export class UpstreamTransport implements OnApplicationShutdown {
     }
   }
 
+  /** Returns the proxy setting for a request to `baseUrl`, or false to connect directly. */
+  private proxyFor(baseUrl: string): AxiosProxyConfig | false {
+    // TODO: tunnel https upstream URLs through the proxy with CONNECT; until then loadConfig
+    // rejects UPSTREAM_PROXY_URL unless both upstream URLs use http.
+    return this.proxy && baseUrl.startsWith('http:') ? this.proxy : false;
+  }
+
   private async exchange(baseUrl: string, request: UpstreamRequest): Promise<UpstreamResponse> {
     let response: AxiosResponse<string>;
     try {
@@ -107,7 +116,7 @@ export class UpstreamTransport implements OnApplicationShutdown {
         timeout: this.timeoutFor(request),
         httpAgent: this.agents.http,
         httpsAgent: this.agents.https,
-        proxy: false,
+        proxy: this.proxyFor(baseUrl),
         maxRedirects: 0,
         responseType: 'text',
         transformResponse: (data: unknown) => data,
@@ -120,6 +129,19 @@ export class UpstreamTransport implements OnApplicationShutdown {
 
     return interpret(response, request);
   }
+}
+
+/**
+ * Builds axios's forward-proxy setting from `UPSTREAM_PROXY_URL`. axios then sends each request
+ * to the proxy with the absolute URL, over the keep-alive agent, so the connect timeout covers
+ * the connection to the proxy.
+ */
+function forwardProxy(proxyUrl: string): AxiosProxyConfig {
+  const url = new URL(proxyUrl);
+  const protocol = url.protocol.replace(/:$/, '');
+  const auth = url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+
+  return { protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (protocol === 'https' ? 443 : 80), auth };
 }
 
 function outcomeOf(error: UpstreamError): string {

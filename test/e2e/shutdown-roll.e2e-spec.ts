@@ -5,7 +5,13 @@
 import { Agent } from 'node:http';
 import { DEFAULT_ACCOUNT, startEmulator, type RunningEmulator } from '../emulator';
 import { LoadLoops, pause, send, settleWithin, waitForReady, type Outcome } from './support/load';
-import { ProcessStack, gatewayCommand, gatewayEnv, type GatewayProcess, type ProcessExit } from './support/process-stack';
+import {
+  ProcessStack,
+  gatewayCommand,
+  gatewayEnv,
+  type GatewayProcess,
+  type ProcessExit,
+} from './support/process-stack';
 import { ReadyProxy } from './support/ready-proxy';
 
 const API_KEY = 'shutdown-roll-key-0123456789';
@@ -47,7 +53,14 @@ describe('rolling restart behind a readiness proxy', () => {
       quiet: true,
       generationS: 6,
       runningJobCap: 50,
-      accounts: [{ id: DEFAULT_ACCOUNT.id, cookie: DEFAULT_ACCOUNT.cookie, sessionId: DEFAULT_ACCOUNT.sessionId, credits: 100_000 }],
+      accounts: [
+        {
+          id: DEFAULT_ACCOUNT.id,
+          cookie: DEFAULT_ACCOUNT.cookie,
+          sessionId: DEFAULT_ACCOUNT.sessionId,
+          credits: 100_000,
+        },
+      ],
     });
   });
 
@@ -60,7 +73,12 @@ describe('rolling restart behind a readiness proxy', () => {
 
   it('restarts both replicas under load without a failed request', async () => {
     // Replicas share Redis as in production; readiness then pings it and shutdown closes it.
-    const env = { ...gatewayEnv(emulator.url, API_KEY), REDIS_URL: REDIS_URL, SHUTDOWN_DRAIN_MS: String(DRAIN_MS), SHUTDOWN_WAIT_CAP_MS: String(WAIT_CAP_MS) };
+    const env = {
+      ...gatewayEnv(emulator.url, API_KEY),
+      REDIS_URL: REDIS_URL,
+      SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+      SHUTDOWN_WAIT_CAP_MS: String(WAIT_CAP_MS),
+    };
     const startReplica = async (): Promise<GatewayProcess> => {
       const replica = await processes.startGateway({ env });
       await waitForReady(replica.url, 60_000);
@@ -74,21 +92,55 @@ describe('rolling restart behind a readiness proxy', () => {
     for (const replica of replicas) await activeProxy.waitUntilReady(replica.url, 10_000);
 
     const credits = new LoadLoops();
-    credits.start(CREDIT_LOOPS, () => send({ baseUrl: activeProxy.url, method: 'GET', path: '/v1/credits', headers: AUTH, agent, timeoutMs: 15_000 }));
+    credits.start(CREDIT_LOOPS, () =>
+      send({
+        baseUrl: activeProxy.url,
+        method: 'GET',
+        path: '/v1/credits',
+        headers: AUTH,
+        agent,
+        timeoutMs: 15_000,
+      }),
+    );
     const waits = new LoadLoops();
     waits.start(WAIT_LOOPS, () =>
-      send({ baseUrl: activeProxy.url, method: 'POST', path: '/v1/generations?wait=true&timeout_s=20', headers: AUTH, body: SONG, agent, timeoutMs: 30_000 }),
+      send({
+        baseUrl: activeProxy.url,
+        method: 'POST',
+        path: '/v1/generations?wait=true&timeout_s=20',
+        headers: AUTH,
+        body: SONG,
+        agent,
+        timeoutMs: 30_000,
+      }),
     );
     await pause(1_000);
 
     const rollStartedMs = Date.now();
     const replacements: Replacement[] = [];
+    const directWaits: Outcome[] = [];
     for (let i = 0; i < replicas.length; i++) {
       const old = replicas[i];
+      // A client connected to this replica itself waits for a song that outlasts drain and
+      // wait cap, so every shutdown has a wait to end (the proxy's waits may all be elsewhere).
+      const generationsBefore = emulator.state.stats.generations;
+      const directWait = send({
+        baseUrl: old.url,
+        method: 'POST',
+        path: '/v1/generations?wait=true&timeout_s=20',
+        headers: AUTH,
+        body: SONG,
+        agent,
+        timeoutMs: 30_000,
+      });
+      while (emulator.state.stats.generations === generationsBefore) await pause(20);
       const signalledMs = Date.now();
       old.signal('SIGTERM');
       const exit = await settleWithin(old.exited, DRAIN_MS + WAIT_CAP_MS + 20_000);
-      const notReadyMs = activeProxy.changes.find((c) => c.backend === old.url && !c.ready && c.atMs >= signalledMs)?.atMs;
+      directWaits.push(await directWait);
+      const notReadyMs = activeProxy.changes.find(
+        (c) => c.backend === old.url && !c.ready && c.atMs >= signalledMs,
+      )?.atMs;
       replacements.push({ old, exit, signalledMs, notReadyMs });
       await activeProxy.remove(old.url);
 
@@ -104,28 +156,49 @@ describe('rolling restart behind a readiness proxy', () => {
     for (const { old, exit, signalledMs, notReadyMs } of replacements) {
       expect(exit?.code).toBe(0);
       expect(exit?.signal).toBeNull();
-      expect((exit?.atMs ?? Infinity) - signalledMs).toBeLessThan(DRAIN_MS + WAIT_CAP_MS + EXIT_MARGIN_MS);
+      expect((exit?.atMs ?? Infinity) - signalledMs).toBeLessThan(
+        DRAIN_MS + WAIT_CAP_MS + EXIT_MARGIN_MS,
+      );
       expect((notReadyMs ?? Infinity) - signalledMs).toBeLessThan(1_000);
       expect(old.logs().some((l) => l.msg === 'shutdown: exit')).toBe(true);
-      expect(old.logs().filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([]);
+      expect(
+        old
+          .logs()
+          .filter((l) => l.level === 'error')
+          .map((l) => l.msg),
+      ).toEqual([]);
     }
 
     // The proxy's readiness changes explain a "no ready replica" response.
-    expect({ changes: activeProxy.changes, failed: credits.outcomes.filter((o) => o.error !== undefined || o.status !== 200).map(describeOutcome) }).toEqual({
+    expect({
+      changes: activeProxy.changes,
+      failed: credits.outcomes
+        .filter((o) => o.error !== undefined || o.status !== 200)
+        .map(describeOutcome),
+    }).toEqual({
       changes: activeProxy.changes,
       failed: [],
     });
-    expect(waits.outcomes.filter((o) => o.error !== undefined || (o.status !== 200 && o.status !== 202)).map(describeOutcome)).toEqual([]);
-    for (const outcome of waits.outcomes) {
+    expect(
+      waits.outcomes
+        .filter((o) => o.error !== undefined || (o.status !== 200 && o.status !== 202))
+        .map(describeOutcome),
+    ).toEqual([]);
+    expect(directWaits.map((o) => o.error ?? o.status)).toEqual([202, 202]);
+    for (const outcome of [...waits.outcomes, ...directWaits]) {
       expect((JSON.parse(outcome.body ?? '{}') as { id?: string }).id).toMatch(UUID);
     }
     expect(activeProxy.stats.failed).toBe(0);
     expect(activeProxy.stats.noReadyReplica).toBe(0);
     // Each old replica served until the proxy dropped it, and each new one served after.
-    for (const { old } of replacements) expect(activeProxy.stats.relayed[old.url]).toBeGreaterThan(0);
-    for (const replica of replicas) expect(activeProxy.stats.relayed[replica.url]).toBeGreaterThan(0);
+    for (const { old } of replacements)
+      expect(activeProxy.stats.relayed[old.url]).toBeGreaterThan(0);
+    for (const replica of replicas)
+      expect(activeProxy.stats.relayed[replica.url]).toBeGreaterThan(0);
 
-    const during = credits.outcomes.filter((o) => o.startedMs >= rollStartedMs && o.endedMs <= rollEndedMs);
+    const during = credits.outcomes.filter(
+      (o) => o.startedMs >= rollStartedMs && o.endedMs <= rollEndedMs,
+    );
     const waitStatuses = waits.outcomes.map((o) => o.status);
     process.stdout.write(
       `shutdown roll e2e (${gatewayCommand().kind}): roll took ${rollEndedMs - rollStartedMs} ms, served ${during.length} credit requests during it ` +
@@ -136,7 +209,9 @@ describe('rolling restart behind a readiness proxy', () => {
     );
 
     for (const replica of replicas) replica.signal('SIGTERM');
-    const finalExits = await Promise.all(replicas.map((r) => settleWithin(r.exited, DRAIN_MS + WAIT_CAP_MS + 20_000)));
+    const finalExits = await Promise.all(
+      replicas.map((r) => settleWithin(r.exited, DRAIN_MS + WAIT_CAP_MS + 20_000)),
+    );
     expect(finalExits.map((e) => e?.code)).toEqual([0, 0]);
   }, 240_000);
 });

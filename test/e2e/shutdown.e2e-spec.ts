@@ -4,8 +4,22 @@
  */
 import { Agent } from 'node:http';
 import { DEFAULT_ACCOUNT, startEmulator, type RunningEmulator } from '../emulator';
-import { LoadLoops, ReadinessWatch, pause, send, settleWithin, waitForReady, type Outcome } from './support/load';
-import { ProcessStack, gatewayCommand, gatewayEnv, type GatewayProcess, type LogLine } from './support/process-stack';
+import {
+  LoadLoops,
+  ReadinessWatch,
+  pause,
+  send,
+  settleWithin,
+  waitForReady,
+  type Outcome,
+} from './support/load';
+import {
+  ProcessStack,
+  gatewayCommand,
+  gatewayEnv,
+  type GatewayProcess,
+  type LogLine,
+} from './support/process-stack';
 
 const API_KEY = 'shutdown-e2e-key-0123456789';
 const AUTH = { authorization: `Bearer ${API_KEY}` };
@@ -42,12 +56,21 @@ const STEPS = [
  * Every other error (a reset on a reused keep-alive socket, a reset before `closing server`,
  * a timeout) or any status but the expected one is a failed accepted request.
  */
-function classify(outcome: Outcome, closingServerMs: number, loggedIds: ReadonlySet<string>): 'served' | 'refused' | 'never accepted' | 'failed' {
+function classify(
+  outcome: Outcome,
+  closingServerMs: number,
+  loggedIds: ReadonlySet<string>,
+): 'served' | 'refused' | 'never accepted' | 'failed' {
   if (outcome.error === undefined) return 'served';
   if (outcome.error === 'ECONNREFUSED' && !outcome.connected) return 'refused';
-  const resetOnFreshConnection = !outcome.reusedSocket && !outcome.responseStarted && (outcome.error === 'ECONNRESET' || outcome.error === 'socket hang up');
-  const atClose = outcome.endedMs >= closingServerMs && outcome.endedMs <= closingServerMs + RESET_WINDOW_MS;
-  if (resetOnFreshConnection && atClose && !loggedIds.has(outcome.requestId)) return 'never accepted';
+  const resetOnFreshConnection =
+    !outcome.reusedSocket &&
+    !outcome.responseStarted &&
+    (outcome.error === 'ECONNRESET' || outcome.error === 'socket hang up');
+  const atClose =
+    outcome.endedMs >= closingServerMs && outcome.endedMs <= closingServerMs + RESET_WINDOW_MS;
+  if (resetOnFreshConnection && atClose && !loggedIds.has(outcome.requestId))
+    return 'never accepted';
 
   return 'failed';
 }
@@ -75,7 +98,14 @@ describe('gateway process shutdown', () => {
       quiet: true,
       generationS: 60,
       runningJobCap: 50,
-      accounts: [{ id: DEFAULT_ACCOUNT.id, cookie: DEFAULT_ACCOUNT.cookie, sessionId: DEFAULT_ACCOUNT.sessionId, credits: 100_000 }],
+      accounts: [
+        {
+          id: DEFAULT_ACCOUNT.id,
+          cookie: DEFAULT_ACCOUNT.cookie,
+          sessionId: DEFAULT_ACCOUNT.sessionId,
+          credits: 100_000,
+        },
+      ],
     });
   });
 
@@ -86,14 +116,35 @@ describe('gateway process shutdown', () => {
   });
 
   it('drains under load and exits 0', async () => {
-    const env = { ...gatewayEnv(emulator.url, API_KEY), SHUTDOWN_DRAIN_MS: String(DRAIN_MS), SHUTDOWN_WAIT_CAP_MS: String(WAIT_CAP_MS) };
+    const env = {
+      ...gatewayEnv(emulator.url, API_KEY),
+      SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+      SHUTDOWN_WAIT_CAP_MS: String(WAIT_CAP_MS),
+    };
     const gateway: GatewayProcess = await processes.startGateway({ env });
     await waitForReady(gateway.url, 60_000);
 
     const credits = new LoadLoops();
-    credits.start(CREDIT_LOOPS, () => send({ baseUrl: gateway.url, method: 'GET', path: '/v1/credits', headers: AUTH, agent, timeoutMs: 15_000 }));
+    credits.start(CREDIT_LOOPS, () =>
+      send({
+        baseUrl: gateway.url,
+        method: 'GET',
+        path: '/v1/credits',
+        headers: AUTH,
+        agent,
+        timeoutMs: 15_000,
+      }),
+    );
     const waits = Array.from({ length: WAITS }, () =>
-      send({ baseUrl: gateway.url, method: 'POST', path: '/v1/generations?wait=true&timeout_s=30', headers: AUTH, body: SONG, agent, timeoutMs: 30_000 }),
+      send({
+        baseUrl: gateway.url,
+        method: 'POST',
+        path: '/v1/generations?wait=true&timeout_s=30',
+        headers: AUTH,
+        body: SONG,
+        agent,
+        timeoutMs: 30_000,
+      }),
     );
     while (emulator.state.stats.generations < WAITS) await pause(50);
     await pause(500);
@@ -113,14 +164,18 @@ describe('gateway process shutdown', () => {
     expect(exit).toBeDefined();
     expect(exit?.code).toBe(0);
     expect(exit?.signal).toBeNull();
-    expect((exit?.atMs ?? Infinity) - signalledMs).toBeLessThan(DRAIN_MS + WAIT_CAP_MS + EXIT_MARGIN_MS);
+    expect((exit?.atMs ?? Infinity) - signalledMs).toBeLessThan(
+      DRAIN_MS + WAIT_CAP_MS + EXIT_MARGIN_MS,
+    );
 
     const notReady = readiness.firstNotReadySince(signalledMs);
     expect(notReady?.status).toBe(503);
     expect((notReady?.atMs ?? Infinity) - signalledMs).toBeLessThan(1_000);
 
     const closingServerMs = logTime(logs, 'shutdown: closing server');
-    const loggedIds = new Set(logs.map((l) => l.request_id).filter((id): id is string => typeof id === 'string'));
+    const loggedIds = new Set(
+      logs.map((l) => l.request_id).filter((id): id is string => typeof id === 'string'),
+    );
     const byKind = new Map<string, Outcome[]>();
     for (const outcome of credits.outcomes) {
       const kind = classify(outcome, closingServerMs, loggedIds);
@@ -135,23 +190,34 @@ describe('gateway process shutdown', () => {
     // From readiness off on, every response asks the client to close its connection.
     const readinessOffMs = logTime(logs, 'shutdown: readiness off');
     const afterOff = served.filter((o) => o.startedMs > readinessOffMs);
-    expect(afterOff.filter((o) => o.headers?.connection !== 'close').map(describeOutcome)).toEqual([]);
+    expect(afterOff.filter((o) => o.headers?.connection !== 'close').map(describeOutcome)).toEqual(
+      [],
+    );
 
     for (const outcome of waited) {
       expect(outcome.error).toBeUndefined();
       expect([200, 202]).toContain(outcome.status);
-      const body = JSON.parse(outcome.body ?? '{}') as { id?: string; clips?: Array<{ status: string }> };
+      const body = JSON.parse(outcome.body ?? '{}') as {
+        id?: string;
+        clips?: Array<{ status: string }>;
+      };
       expect(body.id).toMatch(UUID);
       expect(body.clips).toHaveLength(2);
     }
 
-    const positions = STEPS.map((step) => logs.findIndex((l) => typeof l.msg === 'string' && l.msg.startsWith(step)));
+    const positions = STEPS.map((step) =>
+      logs.findIndex((l) => typeof l.msg === 'string' && l.msg.startsWith(step)),
+    );
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(logs.some((l) => typeof l.msg === 'string' && l.msg.includes('SIGTERM received again'))).toBe(true);
+    expect(
+      logs.some((l) => typeof l.msg === 'string' && l.msg.includes('SIGTERM received again')),
+    ).toBe(true);
     expect(logs.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([]);
     // Readiness was polled every 50 ms, 503 included, yet no probe reached the log.
-    expect(logs.filter((l) => typeof l.route === 'string' && l.route.startsWith('/health'))).toEqual([]);
+    expect(
+      logs.filter((l) => typeof l.route === 'string' && l.route.startsWith('/health')),
+    ).toEqual([]);
 
     process.stdout.write(
       `shutdown e2e (${gatewayCommand().kind}): readiness 503 after ${notReady ? notReady.atMs - signalledMs : '-'} ms, ` +

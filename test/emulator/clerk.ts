@@ -53,6 +53,40 @@ function checkApiVersion(ctx: RequestContext): Reply | null {
   );
 }
 
+/** Compares dotted versions part by part as numbers; a missing or non-numeric part counts as 0. */
+function compareVersions(a: string, b: string): number {
+  const left = a.split('.').map((part) => Number(part) || 0);
+  const right = b.split('.').map((part) => Number(part) || 0);
+  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+
+  return 0;
+}
+
+/**
+ * Rejects a `_clerk_js_version` above `max_clerk_js_version`, as Clerk's bot checks did for
+ * clients that fetched the newest version at run time. A call without the parameter passes.
+ */
+function checkClerkJsVersion(ctx: RequestContext): Reply | null {
+  const max = ctx.state.config.max_clerk_js_version;
+  const sent = ctx.query.get('_clerk_js_version');
+  if (max === null || sent === null || compareVersions(sent, max) <= 0) return null;
+
+  return clerkError(
+    401,
+    'authentication_invalid',
+    'Invalid authentication',
+    `Clerk JS version ${sent} is not accepted; the highest accepted version is ${max}.`,
+  );
+}
+
+/** Returns the first rejection of the query parameters, or null when they pass. */
+function checkQuery(ctx: RequestContext): Reply | null {
+  return checkApiVersion(ctx) ?? checkClerkJsVersion(ctx);
+}
+
 /**
  * Counts a successful Clerk call and, on every `rotate_every`-th call, gives the account a new
  * `__client` value. Returns the Set-Cookie headers of the rotation, or no headers.
@@ -130,7 +164,7 @@ function clientResource(ctx: RequestContext, account: Account): Record<string, u
 
 /** `GET /v1/client`: the signed-in client, or `response: null` for an unknown cookie. */
 export function handleClerkClient(ctx: RequestContext): Reply {
-  const versionError = checkApiVersion(ctx);
+  const versionError = checkQuery(ctx);
   if (versionError) return versionError;
 
   const client = identifyClient(ctx);
@@ -146,7 +180,7 @@ export function handleClerkClient(ctx: RequestContext): Reply {
 
 /** `POST /v1/client/sessions/{sid}/tokens` (and the older `/tokens/api`): a new session JWT. */
 export function handleClerkToken(ctx: RequestContext): Reply {
-  const versionError = checkApiVersion(ctx);
+  const versionError = checkQuery(ctx);
   if (versionError) return versionError;
 
   const client = identifyClient(ctx);

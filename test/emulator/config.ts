@@ -1,4 +1,5 @@
 import {
+  InvalidInput,
   checkBoolean,
   checkNumber,
   checkStringList,
@@ -65,6 +66,11 @@ export interface EmulatorConfig {
   blocked_words: string[];
   /** Whether Clerk calls without `__clerk_api_version` fail with 400 `api_version_invalid`. */
   require_api_version: boolean;
+  /**
+   * Highest `_clerk_js_version` (such as `5.34.0`) that Clerk accepts; a call that sends a newer
+   * version gets 401 `authentication_invalid`. Null accepts every version.
+   */
+  max_clerk_js_version: string | null;
   /** Every n-th Clerk call of an account rotates its `__client` value. 0 turns rotation off. */
   rotate_every: number;
   /** Whether `GET /api/feed/?ids=` and `/api/feed/v2?ids=` leave out clips in `error` state. */
@@ -159,6 +165,7 @@ export function resolveOptions(
     running_job_cap: pick('runningJobCap') ?? 10,
     blocked_words: [...(pick('blockedWords') ?? ['forbiddenband'])],
     require_api_version: false,
+    max_clerk_js_version: null,
     rotate_every: 5,
     feed_hides_errors: true,
     second_clip_fails: false,
@@ -206,10 +213,22 @@ const CONFIG_VALIDATORS: Validators = {
       .map((word) => word.trim().toLowerCase())
       .filter((word) => word !== ''),
   require_api_version: (v) => checkBoolean(v, 'require_api_version'),
+  max_clerk_js_version: (v) => (v === null ? null : checkVersion(v, 'max_clerk_js_version')),
   rotate_every: (v) => checkNumber(v, 'rotate_every', { min: 0, integer: true }),
   feed_hides_errors: (v) => checkBoolean(v, 'feed_hides_errors'),
   second_clip_fails: (v) => checkBoolean(v, 'second_clip_fails'),
 };
+
+/** Accepts a dotted version of three whole numbers, such as 5.34.0. */
+function checkVersion(value: unknown, key: string): string {
+  if (typeof value !== 'string' || !/^\d+\.\d+\.\d+$/.test(value)) {
+    throw new InvalidInput(
+      `${key} must be a version such as "5.34.0" or null, got ${JSON.stringify(value)}`,
+    );
+  }
+
+  return value;
+}
 
 const CONFIG_KEYS = Object.keys(CONFIG_VALIDATORS) as (keyof EmulatorConfig)[];
 

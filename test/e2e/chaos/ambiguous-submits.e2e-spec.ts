@@ -95,7 +95,7 @@ describe('ambiguous submits', () => {
 
   it('never resubmits without a feed read', async () => {
     await rig.control.addFault({ match: 'generate', action: 'reset_after', count: 1 });
-    // Every feed read fails until the answer is in, so the reconciliation after the reset fails.
+    // Every feed read fails until the response is in, so the reconciliation after the reset fails.
     await rig.control.addFault({ match: 'feed', action: 'status', status: 503 });
     const before = await rig.control.stats();
     const body = distinctBody('unreadable feed', 1);

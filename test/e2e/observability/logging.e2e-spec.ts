@@ -3,7 +3,17 @@ import { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import { AccountsService } from '../../../src/session/accounts.service';
 import { DEFAULT_ACCOUNT } from '../../emulator';
-import { ACCOUNT_ID, API_KEY, CLIENT_ID, LogCapture, Stack, addFault, scrape, send, startStack } from './support';
+import {
+  ACCOUNT_ID,
+  API_KEY,
+  CLIENT_ID,
+  LogCapture,
+  Stack,
+  addFault,
+  scrape,
+  send,
+  startStack,
+} from './support';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,10 +41,14 @@ describe('request logging', () => {
   });
 
   it('writes one line per request with its ids', async () => {
-    const answer = await send(stack.baseUrl, '/v1/clips/0b5a1c1e-8c4f-4a43-9d0e-5d2b6f1f7a10', { headers: { 'x-request-id': 'one-line-1' } });
+    const answer = await send(stack.baseUrl, '/v1/clips/0b5a1c1e-8c4f-4a43-9d0e-5d2b6f1f7a10', {
+      headers: { 'x-request-id': 'one-line-1' },
+    });
 
     expect(answer.status).toBe(404);
-    const completed = stack.logs.forRequest('one-line-1').filter((line) => line.msg === 'request completed');
+    const completed = stack.logs
+      .forRequest('one-line-1')
+      .filter((line) => line.msg === 'request completed');
     expect(completed).toHaveLength(1);
     expect(completed[0]).toMatchObject({
       level: 'info',
@@ -53,18 +67,33 @@ describe('request logging', () => {
   it('logs a failed request once with its error', async () => {
     await addFault(stack.emulator, { match: 'billing', action: 'status', status: 500, count: 1 });
 
-    const answer = await send(stack.baseUrl, '/v1/credits', { headers: { 'x-request-id': 'failure-1' } });
+    const answer = await send(stack.baseUrl, '/v1/credits', {
+      headers: { 'x-request-id': 'failure-1' },
+    });
 
     expect(answer.status).toBe(502);
-    const failed = stack.logs.forRequest('failure-1').filter((line) => line.msg === 'request failed');
+    const failed = stack.logs
+      .forRequest('failure-1')
+      .filter((line) => line.msg === 'request failed');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ level: 'error', status: 502, code: 'UPSTREAM_ERROR', route: '/v1/credits' });
-    expect(failed[0]?.err).toMatchObject({ type: 'UpstreamError', message: 'billing answered 500', status: 500 });
+    expect(failed[0]).toMatchObject({
+      level: 'error',
+      status: 502,
+      code: 'UPSTREAM_ERROR',
+      route: '/v1/credits',
+    });
+    expect(failed[0]?.err).toMatchObject({
+      type: 'UpstreamError',
+      message: 'billing answered 500',
+      status: 500,
+    });
     expect(failed[0]?.err.stack).toContain('UpstreamError: billing answered 500');
-    expect(stack.logs.forRequest('failure-1').filter((line) => line.context === 'ProblemFilter')).toHaveLength(0);
+    expect(
+      stack.logs.forRequest('failure-1').filter((line) => line.context === 'ProblemFilter'),
+    ).toHaveLength(0);
   });
 
-  it('leaves probes and metrics scrapes out of the logs', async () => {
+  it('leaves probes and scrapes unlogged', async () => {
     const linesBefore = stack.logs.lines.length;
 
     for (const path of ['/health/live', '/health/ready', '/health/startup']) {
@@ -73,14 +102,20 @@ describe('request logging', () => {
     expect((await scrape(stack.baseUrl)).status).toBe(200);
 
     const added = stack.logs.lines.slice(linesBefore);
-    expect(added.filter((line) => /^\/(health|metrics)/.test(String(line.route ?? line.path ?? '')))).toEqual([]);
+    expect(
+      added.filter((line) => /^\/(health|metrics)/.test(String(line.route ?? line.path ?? ''))),
+    ).toEqual([]);
   });
 
   it('logs a request that the client abandoned', async () => {
     const request = http.request(new URL('/v1/generations?wait=true&timeout_s=1', stack.baseUrl), {
       method: 'POST',
       agent: false,
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'x-request-id': 'abandoned-1' },
+      headers: {
+        authorization: `Bearer ${API_KEY}`,
+        'content-type': 'application/json',
+        'x-request-id': 'abandoned-1',
+      },
     });
     request.on('error', () => undefined);
     request.end(JSON.stringify({ gpt_description_prompt: 'a song nobody waits for' }));
@@ -88,11 +123,17 @@ describe('request logging', () => {
     await sleep(300);
     request.destroy();
 
-    const line = await waitFor(() => stack.logs.forRequest('abandoned-1').find((l) => l.msg === 'request aborted by the client'), 3_000);
+    const line = await waitFor(
+      () =>
+        stack.logs.forRequest('abandoned-1').find((l) => l.msg === 'request aborted by the client'),
+      3_000,
+    );
     expect(line).toMatchObject({ level: 'info', status: 499, route: '/v1/generations' });
-    // The handler answers once its 1 s wait budget ends; that answer must not add a second line.
+    // The handler responds once its 1 s wait budget ends, and that response must not add a second line.
     await sleep(1_500);
-    expect(stack.logs.forRequest('abandoned-1').filter((l) => l.status !== undefined)).toHaveLength(1);
+    expect(stack.logs.forRequest('abandoned-1').filter((l) => l.status !== undefined)).toHaveLength(
+      1,
+    );
   });
 
   it('keeps credentials out of every line', async () => {
@@ -106,17 +147,30 @@ describe('request logging', () => {
       body: JSON.stringify({ detail: `rejected ${marker} for ${DEFAULT_ACCOUNT.sessionId}` }),
     });
 
-    await send(stack.baseUrl, '/v1/credits', { headers: { cookie: marker, 'x-request-id': 'secrets-1' } });
+    await send(stack.baseUrl, '/v1/credits', {
+      headers: { cookie: marker, 'x-request-id': 'secrets-1' },
+    });
     await send(stack.baseUrl, '/v1/lyrics', {
-      body: { prompt: `lyrics quoting ${jwt} and ${DEFAULT_ACCOUNT.sessionId}`, token: jwt, session_id: DEFAULT_ACCOUNT.sessionId },
+      body: {
+        prompt: `lyrics quoting ${jwt} and ${DEFAULT_ACCOUNT.sessionId}`,
+        token: jwt,
+        session_id: DEFAULT_ACCOUNT.sessionId,
+      },
       headers: { cookie: marker, 'set-cookie': marker },
     });
-    await send(stack.baseUrl, '/v1/accounts', { headers: { authorization: `Bearer ${API_KEY}-wrong` } });
+    await send(stack.baseUrl, '/v1/accounts', {
+      headers: { authorization: `Bearer ${API_KEY}-wrong` },
+    });
 
     expect(jwt).toBeDefined();
     const output = stack.logs.raw.join('\n');
     expect(stack.logs.lines.filter((line) => line.unparsed !== undefined)).toEqual([]);
-    for (const secret of [API_KEY, DEFAULT_ACCOUNT.clientToken, DEFAULT_ACCOUNT.sessionId, String(jwt)]) {
+    for (const secret of [
+      API_KEY,
+      DEFAULT_ACCOUNT.clientToken,
+      DEFAULT_ACCOUNT.sessionId,
+      String(jwt),
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).not.toMatch(/eyJ[\w-]{4,}\.[\w-]{4,}\./);
@@ -134,7 +188,7 @@ class ThrowingDestination implements DestinationStream {
   }
 }
 
-/** A Node stream that fails every write asynchronously and emits `error`, as a broken pipe does. */
+/** Builds a Node stream that fails every write asynchronously and emits `error`, as a broken pipe does. */
 function failingStream(): Writable & { attempts: number } {
   const stream = new Writable({
     write(_chunk, _encoding, callback) {

@@ -25,8 +25,14 @@ class OtlpReceiver {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      this.received.push({ path: req.url ?? '', contentType: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) });
-      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' }).end(req.headers['content-type']?.includes('json') ? '{}' : '');
+      this.received.push({
+        path: req.url ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: Buffer.concat(chunks),
+      });
+      res
+        .writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' })
+        .end(req.headers['content-type']?.includes('json') ? '{}' : '');
     });
   });
 
@@ -56,8 +62,11 @@ async function freePort(): Promise<number> {
 async function waitUntilStarted(baseUrl: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode} before it started`);
-    const answer = await send(baseUrl, '/health/startup', { anonymous: true }).catch(() => undefined);
+    if (child.exitCode !== null)
+      throw new Error(`the gateway exited with ${child.exitCode} before it started`);
+    const answer = await send(baseUrl, '/health/startup', { anonymous: true }).catch(
+      () => undefined,
+    );
     if (answer?.status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -65,8 +74,18 @@ async function waitUntilStarted(baseUrl: string, child: ChildProcess): Promise<v
 }
 
 type OtlpAttribute = { key: string; value: { stringValue?: string; intValue?: number | string } };
-type OtlpSpan = { name: string; kind: number; traceId: string; spanId: string; parentSpanId?: string; attributes: OtlpAttribute[] };
-type ResourceSpans = { resource: { attributes: OtlpAttribute[] }; scopeSpans: Array<{ spans: OtlpSpan[] }> };
+type OtlpSpan = {
+  name: string;
+  kind: number;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  attributes: OtlpAttribute[];
+};
+type ResourceSpans = {
+  resource: { attributes: OtlpAttribute[] };
+  scopeSpans: Array<{ spans: OtlpSpan[] }>;
+};
 
 function attribute(attributes: OtlpAttribute[], key: string): string | undefined {
   return attributes.find((a) => a.key === key)?.value.stringValue;
@@ -83,7 +102,10 @@ interface GatewayRun {
  * OTLP export to a receiver and a batch delay far beyond the test, so spans can only arrive
  * through the flush at shutdown. Sends one traced `GET /v1/credits`, then SIGTERM.
  */
-async function runGateway(emulator: RunningEmulator, otelEnv: Record<string, string>): Promise<GatewayRun> {
+async function runGateway(
+  emulator: RunningEmulator,
+  otelEnv: Record<string, string>,
+): Promise<GatewayRun> {
   const receiver = new OtlpReceiver();
   const receiverUrl = await receiver.start();
   const port = await freePort();
@@ -115,9 +137,13 @@ async function runGateway(emulator: RunningEmulator, otelEnv: Record<string, str
   try {
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitUntilStarted(baseUrl, child);
-    const answer = await send(baseUrl, '/v1/credits', { headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` } });
-    if (answer.status !== 200) throw new Error(`GET /v1/credits answered ${answer.status}: ${answer.text}`);
-    if (receiver.received.length > 0) throw new Error('spans arrived before shutdown although the batch delay is 10 minutes');
+    const answer = await send(baseUrl, '/v1/credits', {
+      headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` },
+    });
+    if (answer.status !== 200)
+      throw new Error(`GET /v1/credits answered ${answer.status}: ${answer.text}`);
+    if (receiver.received.length > 0)
+      throw new Error('spans arrived before shutdown although the batch delay is 10 minutes');
 
     child.kill('SIGTERM');
     const [exitCode] = (await exited) as [number | null];
@@ -152,15 +178,24 @@ describe('OTLP export from the gateway process', () => {
       expect(request.path).toBe('/v1/traces');
       expect(request.contentType).toMatch(/^application\/json/);
     }
-    const resourceSpans = run.received.flatMap((r) => (JSON.parse(r.body.toString('utf8')) as { resourceSpans: ResourceSpans[] }).resourceSpans);
+    const resourceSpans = run.received.flatMap(
+      (r) =>
+        (JSON.parse(r.body.toString('utf8')) as { resourceSpans: ResourceSpans[] }).resourceSpans,
+    );
     const resource = resourceSpans[0]?.resource.attributes ?? [];
     expect(attribute(resource, 'service.name')).toBe('suno-gateway');
     expect(attribute(resource, 'service.version')).toMatch(/^\d+\.\d+\.\d+/);
     expect(attribute(resource, 'deployment.environment')).toBe('e2e');
     const spans = resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
     const server = spans.find((s) => s.name === 'GET /v1/credits');
-    expect(server).toMatchObject({ kind: SPAN_KIND_SERVER, traceId: TRACE_ID, parentSpanId: PARENT_SPAN_ID });
-    expect(spans.filter((s) => s.parentSpanId === server?.spanId).map((s) => s.name)).toContain('GET billing');
+    expect(server).toMatchObject({
+      kind: SPAN_KIND_SERVER,
+      traceId: TRACE_ID,
+      parentSpanId: PARENT_SPAN_ID,
+    });
+    expect(spans.filter((s) => s.parentSpanId === server?.spanId).map((s) => s.name)).toContain(
+      'GET billing',
+    );
   }, 90_000);
 
   it('sends protobuf when no protocol is set', async () => {

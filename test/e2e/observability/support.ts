@@ -9,7 +9,12 @@ import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../../src/config/load-config';
 import { createApp } from '../../../src/create-app';
 import { SessionService } from '../../../src/session/session.service';
-import { DEFAULT_ACCOUNT, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator';
+import {
+  DEFAULT_ACCOUNT,
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from '../../emulator';
 
 export const API_KEY = 'obs-test-key-7f3a9c21d4';
 /** Id of the API key above, as log lines show it in `client`. */
@@ -57,7 +62,7 @@ export interface RequestOptions {
   anonymous?: boolean;
 }
 
-/** One request over a fresh connection (`agent: false`), so no socket outlives the test. */
+/** Sends one request over a fresh connection (`agent: false`), so no socket outlives the test. */
 export function send(baseUrl: string, path: string, options: RequestOptions = {}): Promise<Answer> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
@@ -65,30 +70,40 @@ export function send(baseUrl: string, path: string, options: RequestOptions = {}
   if (!options.anonymous) headers.authorization = `Bearer ${API_KEY}`;
 
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, baseUrl), { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
+    const req = http.request(
+      new URL(path, baseUrl),
+      { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
 }
 
 /** Adds an emulator fault such as `{match: 'billing', action: 'status', status: 503, count: 1}`. */
-export async function addFault(emulator: RunningEmulator, fault: Record<string, unknown>): Promise<void> {
+export async function addFault(
+  emulator: RunningEmulator,
+  fault: Record<string, unknown>,
+): Promise<void> {
   const answer = await send(emulator.url, '/__emulator/faults', { body: fault, anonymous: true });
-  if (answer.status >= 300) throw new Error(`adding fault ${JSON.stringify(fault)} failed with ${answer.status}: ${answer.text}`);
+  if (answer.status >= 300)
+    throw new Error(
+      `adding fault ${JSON.stringify(fault)} failed with ${answer.status}: ${answer.text}`,
+    );
 }
 
 export async function clearFaults(emulator: RunningEmulator): Promise<void> {
@@ -172,7 +187,8 @@ export function parseSamples(exposition: string): Sample[] {
     if (!match) throw new Error(`unparsable exposition line: ${line}`);
     const [, name = '', labelText = '', value = '', exemplar] = match;
     const labels: Record<string, string> = {};
-    for (const pair of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] ?? ''] = pair[2] ?? '';
+    for (const pair of labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] ?? ''] = pair[2] ?? '';
     samples.push({ name, labels, value: Number(value), exemplar });
   }
 
@@ -180,8 +196,14 @@ export function parseSamples(exposition: string): Sample[] {
 }
 
 /** Value of the sample with this name whose labels include `labels`; 0 when absent. */
-export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const found = samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+export function sampleValue(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number {
+  const found = samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
 
   return found?.value ?? 0;
 }

@@ -1,9 +1,22 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  InMemorySpanExporter,
+  ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { addSpanProcessor, startTracing } from '../../../src/observability/tracing';
 import { AccountsService } from '../../../src/session/accounts.service';
 import { DEFAULT_ACCOUNT } from '../../emulator';
-import { ACCOUNT_ID, API_KEY, CLIENT_ID, Stack, addFault, clearFaults, send, startStack } from './support';
+import {
+  ACCOUNT_ID,
+  API_KEY,
+  CLIENT_ID,
+  Stack,
+  addFault,
+  clearFaults,
+  send,
+  startStack,
+} from './support';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN_ID = '00f067aa0ba902b7';
@@ -17,14 +30,20 @@ function spansOfTrace(traceId: string): ReadableSpan[] {
 }
 
 function serverSpanOf(requestId: string): ReadableSpan {
-  const span = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['suno_gateway.request_id'] === requestId);
+  const span = exporter
+    .getFinishedSpans()
+    .find(
+      (s) => s.kind === SpanKind.SERVER && s.attributes['suno_gateway.request_id'] === requestId,
+    );
   if (!span) throw new Error(`no server span for request ${requestId}`);
 
   return span;
 }
 
 function childrenOf(parent: ReadableSpan): ReadableSpan[] {
-  return exporter.getFinishedSpans().filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
+  return exporter
+    .getFinishedSpans()
+    .filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId);
 }
 
 beforeAll(async () => {
@@ -47,10 +66,12 @@ afterEach(async () => {
 });
 
 describe('tracing', () => {
-  it('correlates request id, logs and spans of a retried read', async () => {
+  it('correlates ids of a retried read', async () => {
     await addFault(stack.emulator, { match: 'billing', action: 'status', status: 503, count: 1 });
 
-    const answer = await send(stack.baseUrl, '/v1/credits', { headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` } });
+    const answer = await send(stack.baseUrl, '/v1/credits', {
+      headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` },
+    });
 
     expect(answer.status).toBe(200);
     const requestId = answer.headers['x-request-id'];
@@ -62,7 +83,12 @@ describe('tracing', () => {
     const retry = lines.find((line) => line.event === 'upstream.retry');
     expect(retry).toBeDefined();
     const completed = lines.find((line) => line.msg === 'request completed');
-    expect(completed).toMatchObject({ level: 'info', route: '/v1/credits', status: 200, client: CLIENT_ID });
+    expect(completed).toMatchObject({
+      level: 'info',
+      route: '/v1/credits',
+      status: 200,
+      client: CLIENT_ID,
+    });
     expect(typeof completed?.time).toBe('string');
     expect(typeof completed?.duration_ms).toBe('number');
 
@@ -76,7 +102,11 @@ describe('tracing', () => {
 
     const attempts = childrenOf(server)
       .filter((s) => s.kind === SpanKind.CLIENT)
-      .sort((a, b) => Number(a.attributes['http.request.resend_count']) - Number(b.attributes['http.request.resend_count']));
+      .sort(
+        (a, b) =>
+          Number(a.attributes['http.request.resend_count']) -
+          Number(b.attributes['http.request.resend_count']),
+      );
     expect(attempts.map((s) => s.attributes['http.request.resend_count'])).toEqual([0, 1]);
     for (const attempt of attempts) {
       expect(attempt.name).toBe('GET billing');
@@ -88,8 +118,10 @@ describe('tracing', () => {
     expect(attempts[1]?.attributes['http.response.status_code']).toBe(200);
   });
 
-  it('echoes the caller request id in the header and the logs', async () => {
-    const answer = await send(stack.baseUrl, '/v1/accounts', { headers: { 'x-request-id': 'caller-req-42' } });
+  it('echoes the caller request id', async () => {
+    const answer = await send(stack.baseUrl, '/v1/accounts', {
+      headers: { 'x-request-id': 'caller-req-42' },
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.headers['x-request-id']).toBe('caller-req-42');
@@ -99,7 +131,9 @@ describe('tracing', () => {
   });
 
   it('names unmatched requests by method only', async () => {
-    const answer = await send(stack.baseUrl, '/no/such/route', { headers: { 'x-request-id': 'unmatched-1' } });
+    const answer = await send(stack.baseUrl, '/no/such/route', {
+      headers: { 'x-request-id': 'unmatched-1' },
+    });
 
     expect(answer.status).toBe(404);
     const span = serverSpanOf('unmatched-1');
@@ -112,7 +146,9 @@ describe('tracing', () => {
 
     expect(refresh).toBeDefined();
     expect(refresh?.attributes['suno.account']).toBe(ACCOUNT_ID);
-    const operations = childrenOf(refresh as ReadableSpan).map((s) => s.attributes['suno.operation']);
+    const operations = childrenOf(refresh as ReadableSpan).map(
+      (s) => s.attributes['suno.operation'],
+    );
     expect(operations).toEqual(expect.arrayContaining(['clerk_client', 'clerk_token']));
   });
 
@@ -146,21 +182,33 @@ describe('tracing', () => {
     expect(reconcile?.attributes['suno.account']).toBe(ACCOUNT_ID);
   });
 
-  it('adds breaker transitions to the active span as events', async () => {
+  it('records breaker transitions as span events', async () => {
     await addFault(stack.emulator, { match: 'billing', action: 'status', status: 503, count: 2 });
 
-    const answer = await send(stack.baseUrl, '/v1/credits', { headers: { 'x-request-id': 'breaker-1' } });
+    const answer = await send(stack.baseUrl, '/v1/credits', {
+      headers: { 'x-request-id': 'breaker-1' },
+    });
 
     expect(answer.status).toBe(503);
-    const events = serverSpanOf('breaker-1').events.filter((e) => e.name === 'circuit_breaker.transition');
+    const events = serverSpanOf('breaker-1').events.filter(
+      (e) => e.name === 'circuit_breaker.transition',
+    );
     expect(events).toHaveLength(1);
-    expect(events[0]?.attributes).toMatchObject({ 'suno.circuit_breaker.state': 'open', 'suno.account': ACCOUNT_ID, 'suno.upstream': 'studio' });
+    expect(events[0]?.attributes).toMatchObject({
+      'suno.circuit_breaker.state': 'open',
+      'suno.account': ACCOUNT_ID,
+      'suno.upstream': 'studio',
+    });
   });
 
   it('exports no secret in any span', async () => {
     const jwt = stack.app.get(AccountsService).get(ACCOUNT_ID)?.token?.jwt;
     await send(stack.baseUrl, '/v1/accounts', {
-      headers: { cookie: DEFAULT_ACCOUNT.cookie, 'x-api-key': API_KEY, 'x-request-id': 'secrets-1' },
+      headers: {
+        cookie: DEFAULT_ACCOUNT.cookie,
+        'x-api-key': API_KEY,
+        'x-request-id': 'secrets-1',
+      },
     });
 
     const spans = exporter.getFinishedSpans();

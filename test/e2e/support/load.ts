@@ -80,7 +80,9 @@ export function send(options: SendOptions): Promise<Outcome> {
       if (!socket.connecting) outcome.connected = true;
       else socket.once('connect', () => (outcome.connected = true));
     });
-    req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`no response within ${options.timeoutMs} ms`)));
+    req.setTimeout(options.timeoutMs, () =>
+      req.destroy(new Error(`no response within ${options.timeoutMs} ms`)),
+    );
     req.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? err.message));
     req.end(body);
   });
@@ -137,7 +139,13 @@ export async function waitForReady(baseUrl: string, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs;
   let last = 'no response yet';
   while (Date.now() < deadline) {
-    const outcome = await send({ baseUrl, method: 'GET', path: '/health/ready', agent: false, timeoutMs: 2_000 });
+    const outcome = await send({
+      baseUrl,
+      method: 'GET',
+      path: '/health/ready',
+      agent: false,
+      timeoutMs: 2_000,
+    });
     if (outcome.status === 200) return;
     last = outcome.error ?? `${outcome.status} ${outcome.body}`;
     await pause(100);
@@ -161,14 +169,20 @@ export class ReadinessWatch {
   constructor(baseUrl: string, intervalMs: number) {
     this.loop = (async () => {
       while (!this.stopped) {
-        const outcome = await send({ baseUrl, method: 'GET', path: '/health/ready', agent: false, timeoutMs: 2_000 });
+        const outcome = await send({
+          baseUrl,
+          method: 'GET',
+          path: '/health/ready',
+          agent: false,
+          timeoutMs: 2_000,
+        });
         this.samples.push({ atMs: outcome.endedMs, status: outcome.status, error: outcome.error });
         await pause(intervalMs);
       }
     })();
   }
 
-  /** The first sample at or after `sinceMs` that is not a 200, if any. */
+  /** Returns the first sample at or after `sinceMs` that is not a 200, if any. */
   firstNotReadySince(sinceMs: number): ReadinessSample | undefined {
     return this.samples.find((s) => s.atMs >= sinceMs && s.status !== 200);
   }

@@ -41,7 +41,7 @@ export interface StartGatewayOptions {
 }
 
 /**
- * The command that starts the gateway: the build in `dist/` when it exists and is newer than
+ * Chooses how to start the gateway: the build in `dist/` when it exists and is newer than
  * every source file (CI builds before testing), otherwise the sources through swc-node, so a
  * stale build never hides a change under test.
  */
@@ -58,7 +58,10 @@ function newestModification(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestModification(path) : statSync(path).mtimeMs);
+    newest = Math.max(
+      newest,
+      entry.isDirectory() ? newestModification(path) : statSync(path).mtimeMs,
+    );
   }
 
   return newest;
@@ -94,7 +97,11 @@ export class ProcessStack {
 
   async startGateway(options: StartGatewayOptions): Promise<GatewayProcess> {
     const { args } = gatewayCommand();
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.children.add(child);
     const exited = new Promise<ProcessExit>((resolveExit) => {
       child.once('exit', (code, signal) => {
@@ -118,10 +125,13 @@ export class ProcessStack {
 
   /** Sends SIGKILL to every child still running and waits for their exit. */
   async stopAll(): Promise<void> {
-    const running = [...this.children].map((child) => new Promise<void>((done) => {
-      child.once('exit', () => done());
-      child.kill('SIGKILL');
-    }));
+    const running = [...this.children].map(
+      (child) =>
+        new Promise<void>((done) => {
+          child.once('exit', () => done());
+          child.kill('SIGKILL');
+        }),
+    );
     await Promise.all(running);
   }
 }
@@ -161,20 +171,43 @@ function parseLine(text: string): LogLine | undefined {
   }
 }
 
-function waitForListening(output: Output, exited: Promise<ProcessExit>, timeoutMs: number): Promise<number> {
+function waitForListening(
+  output: Output,
+  exited: Promise<ProcessExit>,
+  timeoutMs: number,
+): Promise<number> {
   return new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => fail(new Error(`the gateway did not log "listening on" within ${timeoutMs} ms:\n${output.text.slice(-4000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        fail(
+          new Error(
+            `the gateway did not log "listening on" within ${timeoutMs} ms:\n${output.text.slice(-4000)}`,
+          ),
+        ),
+      timeoutMs,
+    );
     const fail = (err: Error) => {
       clearTimeout(timer);
       output.onLine = undefined;
       reject(err);
     };
     output.onLine = (line) => {
-      if (typeof line.msg !== 'string' || !line.msg.startsWith('listening on') || typeof line.port !== 'number') return;
+      if (
+        typeof line.msg !== 'string' ||
+        !line.msg.startsWith('listening on') ||
+        typeof line.port !== 'number'
+      )
+        return;
       clearTimeout(timer);
       output.onLine = undefined;
       resolvePort(line.port);
     };
-    void exited.then((exit) => fail(new Error(`the gateway exited (${exit.signal ?? exit.code}) before listening:\n${output.text.slice(-4000)}`)));
+    void exited.then((exit) =>
+      fail(
+        new Error(
+          `the gateway exited (${exit.signal ?? exit.code}) before listening:\n${output.text.slice(-4000)}`,
+        ),
+      ),
+    );
   });
 }

@@ -5,12 +5,30 @@
  * another replica only when its connection was refused before anything was sent, because
  * only then is it certain that no replica saw it (a POST may create songs).
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pause, send } from './load';
 
 /** Headers that belong to one connection and are never forwarded (RFC 9110, section 7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 export interface ReadinessChange {
   backend: string;
@@ -48,36 +66,49 @@ const TIMEOUTS_TO_FAIL = 2;
 
 export class ReadyProxy {
   readonly changes: ReadinessChange[] = [];
-  readonly stats: ProxyStats = { relayed: {}, retriedAfterRefusal: 0, failed: 0, noReadyReplica: 0 };
+  readonly stats: ProxyStats = {
+    relayed: {},
+    retriedAfterRefusal: 0,
+    failed: 0,
+    noReadyReplica: 0,
+  };
   private readonly backends = new Map<string, Backend>();
   private readonly agent = new Agent({ keepAlive: true });
   private next = 0;
 
   private constructor(
     private readonly server: Server,
-    readonly url: string,
     private readonly pollIntervalMs: number,
-  ) {}
-
-  /** Starts the proxy on 127.0.0.1 with a free port. */
-  static async start(pollIntervalMs = 100): Promise<ReadyProxy> {
-    let proxy: ReadyProxy | undefined;
-    const server = createServer((req, res) => {
-      proxy?.handle(req, res).catch(() => res.destroy());
+  ) {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch(() => res.destroy());
     });
     // Longer than any spec, so the proxy never closes an idle keep-alive socket that a client is
     // about to reuse. That race would fail requests for reasons outside the gateway.
     server.keepAliveTimeout = 600_000;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    proxy = new ReadyProxy(server, `http://127.0.0.1:${port}`, pollIntervalMs);
+  }
+
+  /** Starts the proxy on 127.0.0.1 with a free port. */
+  static async start(pollIntervalMs = 100): Promise<ReadyProxy> {
+    const proxy = new ReadyProxy(createServer(), pollIntervalMs);
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
 
     return proxy;
   }
 
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
   /** Adds a replica; it receives requests once a readiness poll returned 200. */
   add(url: string): void {
-    const backend: Backend = { url, ready: false, polling: true, poller: Promise.resolve(), timeouts: 0 };
+    const backend: Backend = {
+      url,
+      ready: false,
+      polling: true,
+      poller: Promise.resolve(),
+      timeouts: 0,
+    };
     backend.poller = this.poll(backend);
     this.backends.set(url, backend);
   }
@@ -99,7 +130,8 @@ export class ReadyProxy {
   async waitUntilReady(url: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.isReady(url)) {
-      if (Date.now() > deadline) throw new Error(`the proxy did not see ${url} ready within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the proxy did not see ${url} ready within ${timeoutMs} ms`);
       await pause(20);
     }
   }
@@ -120,11 +152,20 @@ export class ReadyProxy {
    */
   private async poll(backend: Backend): Promise<void> {
     while (backend.polling) {
-      const outcome = await send({ baseUrl: backend.url, method: 'GET', path: '/health/ready', agent: false, timeoutMs: POLL_TIMEOUT_MS });
+      const outcome = await send({
+        baseUrl: backend.url,
+        method: 'GET',
+        path: '/health/ready',
+        agent: false,
+        timeoutMs: POLL_TIMEOUT_MS,
+      });
       const answered = outcome.status !== undefined || outcome.error === 'ECONNREFUSED';
       backend.timeouts = answered ? 0 : backend.timeouts + 1;
-      const ready = outcome.status === 200 || (!answered && backend.ready && backend.timeouts < TIMEOUTS_TO_FAIL);
-      if (ready !== backend.ready && backend.polling) this.setReady(backend, ready, String(outcome.status ?? outcome.error));
+      const ready =
+        outcome.status === 200 ||
+        (!answered && backend.ready && backend.timeouts < TIMEOUTS_TO_FAIL);
+      if (ready !== backend.ready && backend.polling)
+        this.setReady(backend, ready, String(outcome.status ?? outcome.error));
       await pause(this.pollIntervalMs);
     }
   }
@@ -161,11 +202,20 @@ export class ReadyProxy {
     }
   }
 
-  private forward(backend: Backend, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<ForwardResult> {
+  private forward(
+    backend: Backend,
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+  ): Promise<ForwardResult> {
     return new Promise((resolve) => {
       let connected = false;
       let responded = false;
-      const upstream = request(new URL(req.url ?? '/', backend.url), { method: req.method, headers: endToEnd(req.headers), agent: this.agent });
+      const upstream = request(new URL(req.url ?? '/', backend.url), {
+        method: req.method,
+        headers: endToEnd(req.headers),
+        agent: this.agent,
+      });
       upstream.on('socket', (socket) => {
         if (!socket.connecting) connected = true;
         else socket.once('connect', () => (connected = true));
