@@ -1,4 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../observability/metrics.service';
 import { AccountsService } from '../session/accounts.service';
 import { Billing, StudioApi } from '../suno/studio.api';
@@ -12,14 +14,29 @@ export interface CreditsView extends Billing {
 
 /** Reads billing of every usable account and sums it into the pool's credits. */
 @Injectable()
-export class CreditsService {
+export class CreditsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Credits');
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly studio: StudioApi,
     private readonly accounts: AccountsService,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Reads billing periodically so the credits gauge and its alert do not depend on client traffic. */
+  onApplicationBootstrap(): void {
+    if (this.config.creditsRefreshMs === 0) return;
+    this.timer = setInterval(() => {
+      this.credits().catch((err: unknown) => this.logger.warn({ err }, 'background credits refresh failed'));
+    }, this.config.creditsRefreshMs);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
 
   async credits(): Promise<CreditsView> {
     const candidates = this.accounts.all().filter((a) => a.usable || a.state === 'no_credits');

@@ -80,6 +80,8 @@ export interface AppConfig {
     /** After this long a generation that never finished is reported as `timeout`. */
     maxAgeMs: number;
   };
+  /** How often billing is read in the background to keep the credits gauge fresh; 0 turns it off. */
+  creditsRefreshMs: number;
   idempotency: { ttlMs: number };
   redisUrl?: string;
   log: { level: string; pretty: boolean };

@@ -70,6 +70,7 @@ export const envSchema = z.object({
     .default(
       'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
     ),
+  /** Forward proxy for every upstream call, such as http://proxy:3128; only http upstream URLs for now. */
   UPSTREAM_PROXY_URL: url.optional(),
 
   UPSTREAM_CONNECT_TIMEOUT_MS: int(10, 60_000).default(3_000),
@@ -105,6 +106,7 @@ export const envSchema = z.object({
   WAIT_MAX_BUDGET_MS: int(0, 600_000).default(55_000),
   POLL_INTERVAL_MS: int(50, 60_000).default(2_000),
   GENERATION_MAX_AGE_MS: int(1_000, 24 * HOUR).default(30 * 60_000),
+  CREDITS_REFRESH_MS: int(0, 24 * HOUR).default(5 * 60_000),
   IDEMPOTENCY_TTL_MS: int(1_000, 7 * 24 * HOUR).default(24 * HOUR),
 
   REDIS_URL: z

@@ -101,6 +101,7 @@ function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): Ap
       pollIntervalMs: env.POLL_INTERVAL_MS,
       maxAgeMs: env.GENERATION_MAX_AGE_MS,
     },
+    creditsRefreshMs: env.CREDITS_REFRESH_MS,
     idempotency: { ttlMs: env.IDEMPOTENCY_TTL_MS },
     redisUrl: env.REDIS_URL,
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? Boolean(process.stdout.isTTY) },

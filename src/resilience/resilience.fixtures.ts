@@ -57,6 +57,7 @@ export function resilienceTestConfig(overrides: Partial<AppConfig['resilience']>
       pollIntervalMs: 2000,
       maxAgeMs: 600_000,
     },
+    creditsRefreshMs: 0,
     idempotency: { ttlMs: 86_400_000 },
     log: { level: 'silent', pretty: false },
     metrics: { enabled: true },

@@ -198,10 +198,13 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
       this.accounts.transition(account, 'revoked', 'Clerk revoked the session (signed out elsewhere, or a login on another account)');
     } else if (code === 'requires_captcha') {
       this.accounts.transition(account, 'captcha_required', 'Clerk demands a captcha before minting tokens', 5 * 60_000);
-    } else if (err.kind === 'http' && (err.status === 401 || err.status === 403)) {
+    } else if (err.kind === 'http' && (err.status === 401 || err.status === 403) && !err.isHtmlPage) {
       this.accounts.transition(account, 'expired', `Clerk rejected the session (${code ?? `status ${err.status}`})`);
+    } else if (code === 'api_version_invalid') {
+      this.accounts.transition(account, 'auth_unreachable', 'Clerk rejected the request format (api_version_invalid); check the pinned Clerk versions and SUNO_AUTH_URL');
     } else if (err.kind !== 'circuit_open') {
-      this.accounts.transition(account, 'auth_unreachable', `Clerk call ${err.operation} failed: ${err.kind}${err.status ? ` ${err.status}` : ''}`);
+      const answer = `${err.kind}${err.status ? ` ${err.status}` : ''}${err.isHtmlPage ? ' with an HTML page' : ''}`;
+      this.accounts.transition(account, 'auth_unreachable', `Clerk call ${err.operation}${err.address ? ` at ${err.address}` : ''} failed: ${answer}`);
     }
   }
 

@@ -102,6 +102,9 @@ function mapClerkStatus(err: UpstreamError): AppError {
   if (status === 429) {
     return new AppError({ ...base, status: 429, code: ErrorCode.RateLimited, detail: 'The auth upstream is rate limiting the account.', retryAfterS: retryAfterS(err, 30) });
   }
+  if (err.isHtmlPage && status < 500) {
+    return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthUnreachable, detail: `The auth upstream${at(err)} answered ${status} with an HTML page instead of a Clerk response; check SUNO_AUTH_URL.` });
+  }
   if (code === 'api_version_invalid' || status === 400) {
     return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthContractChanged, detail: `The auth upstream rejected the request format (${code ?? `status ${status}`}); check SUNO_AUTH_URL and the pinned Clerk versions.` });
   }
@@ -109,7 +112,12 @@ function mapClerkStatus(err: UpstreamError): AppError {
     return new AppError({ ...base, status: 503, code: ErrorCode.AccountSessionInvalid, detail: `The auth upstream rejected the account's session (${code ?? `status ${status}`}).`, retryAfterS: 30 });
   }
 
-  return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthUnreachable, detail: `The auth upstream answered ${status} with ${describeBody(err)}.` });
+  return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthUnreachable, detail: `The auth upstream${at(err)} answered ${status} with ${describeBody(err)}.` });
+}
+
+/** Names the host an attempt went to, such as " at auth.suno.com", when the transport recorded it. */
+function at(err: UpstreamError): string {
+  return err.address ? ` at ${err.address}` : '';
 }
 
 function mapStudioStatus(err: UpstreamError): AppError {

@@ -31,6 +31,8 @@ export interface UpstreamErrorOptions {
   retryAfterMs?: number;
   /** Up to 1 KB of the upstream body, for diagnostics; never HTML sent to clients as-is. */
   bodySnippet?: string;
+  /** `host:port` of the URL the attempt was sent to, for error messages that name the host. */
+  address?: string;
   /** Parsed JSON body when there was one. */
   body?: unknown;
   /** True when the request body may have reached the upstream (matters for submits). */
@@ -45,6 +47,7 @@ export class UpstreamError extends Error {
   readonly status?: number;
   readonly retryAfterMs?: number;
   readonly bodySnippet?: string;
+  readonly address?: string;
   readonly body?: unknown;
   readonly mayHaveReachedUpstream: boolean;
 
@@ -57,13 +60,23 @@ export class UpstreamError extends Error {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.bodySnippet = options.bodySnippet;
+    this.address = options.address;
     this.body = options.body;
     this.mayHaveReachedUpstream =
       options.mayHaveReachedUpstream ??
       !(options.kind === 'connect' || options.kind === 'circuit_open' || options.kind === 'bulkhead_full');
   }
 
-  /** Failures that say the upstream is unhealthy; 4xx answers do not count. */
+  /** True when the response body is an HTML page, which a JSON API does not send itself. */
+  get isHtmlPage(): boolean {
+    return /^\s*</.test(this.bodySnippet ?? '');
+  }
+
+  /**
+   * Failures that say the upstream is unhealthy. A 4xx answer does not count unless its body is
+   * an HTML page: that comes from whatever sits in front of the API (a retired host, a proxy,
+   * a bot wall), so the host is not serving the API.
+   */
   get isServerSideFailure(): boolean {
     switch (this.kind) {
       case 'connect':
@@ -72,7 +85,7 @@ export class UpstreamError extends Error {
       case 'bad_response':
         return true;
       case 'http':
-        return (this.status ?? 0) >= 500;
+        return (this.status ?? 0) >= 500 || ((this.status ?? 0) >= 400 && this.isHtmlPage);
       case 'circuit_open':
       case 'bulkhead_full':
         return false;

@@ -127,7 +127,7 @@ export class UpstreamTransport implements OnApplicationShutdown {
       throw classifyNetworkError(err as AxiosError, request);
     }
 
-    return interpret(response, request);
+    return interpret(response, request, new URL(baseUrl).host);
   }
 }
 
@@ -171,11 +171,11 @@ function headerValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function interpret(response: AxiosResponse<string>, request: UpstreamRequest): UpstreamResponse {
+function interpret(response: AxiosResponse<string>, request: UpstreamRequest, address: string): UpstreamResponse {
   const text = typeof response.data === 'string' ? response.data : '';
   const contentType = headerValue(response.headers['content-type']) ?? '';
   const parsed = parseJson(text, contentType);
-  const base = { operation: request.operation, host: request.host, status: response.status, bodySnippet: text.slice(0, SNIPPET_BYTES) };
+  const base = { operation: request.operation, host: request.host, address, status: response.status, bodySnippet: text.slice(0, SNIPPET_BYTES) };
 
   if (response.status < 200 || response.status >= 300) {
     throw new UpstreamError({

@@ -47,11 +47,12 @@ describe('rolling restart behind a readiness proxy', () => {
   let proxy: ReadyProxy | undefined;
 
   beforeAll(async () => {
-    // Songs take 6 s: some waits finish during a shutdown, others are ended by the wait cap.
+    // Songs take 8 s, twice drain plus wait cap: waits sent well before a shutdown finish
+    // during it, and later ones are ended by the wait cap.
     emulator = await startEmulator({
       port: 0,
       quiet: true,
-      generationS: 6,
+      generationS: 8,
       runningJobCap: 50,
       accounts: [
         {

@@ -9,6 +9,7 @@ jest.setTimeout(30_000);
 
 const THRESHOLD = 5;
 const OPEN_MS = 500;
+const READ_TIMEOUT_MS = 1_000;
 const STUDIO_ROUTES = ['generate', 'feed', 'clip', 'billing', 'lyrics_submit', 'lyrics_get', 'concat', 'stems', 'aligned_lyrics', 'captcha_check'];
 const CLIP_ID = '6c1f4a8e-2b3d-4e5f-8a9b-0c1d2e3f4a5b';
 
@@ -23,6 +24,7 @@ describe('studio outage', () => {
       env: {
         BREAKER_THRESHOLD: String(THRESHOLD),
         BREAKER_OPEN_MS: String(OPEN_MS),
+        UPSTREAM_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS),
         RETRY_MAX_ATTEMPTS: '3',
         RETRY_BACKOFF_BASE_MS: '5',
         RETRY_BACKOFF_MAX_MS: '20',
@@ -54,33 +56,54 @@ describe('studio outage', () => {
     for (const failed of answers.slice(0, -1)) expect(failed.json.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
-  it('rejects in under 5 ms while open', async () => {
+  it('rejects at once while open', async () => {
+    // With a hung upstream every probe takes the whole read timeout, so a caller that reached
+    // the upstream, or waited for a probe in flight, would take at least READ_TIMEOUT_MS.
+    await rig.control.clearFaults();
+    await rig.control.addFault({ match: '*', action: 'hang' });
     // Warm-up, so that the first compilation of the rejection path is not measured.
     for (let i = 0; i < 30; i++) await rig.gateway.request(READS[i % READS.length]);
-    const answers: Answer[] = [];
-    for (let i = 0; i < 500; i++) {
-      answers.push(await rig.gateway.request(READS[i % READS.length], { headers: { 'x-request-id': `open-${i}` } }));
-    }
 
-    // A probe also ends in CIRCUIT_OPEN: its 503 reopens the breaker, which then rejects the
-    // retry. Probes went upstream, so their retry log line identifies them.
+    // Four callers for three open intervals, so that some calls arrive while a probe hangs.
+    const started = Date.now();
+    const perWorker = await mapLimit([0, 1, 2, 3], 4, async (worker) => {
+      const answers: Answer[] = [];
+      while (Date.now() - started < 3 * OPEN_MS) {
+        const id = `open-${worker}-${answers.length}`;
+        answers.push(await rig.gateway.request(READS[answers.length % READS.length], { headers: { 'x-request-id': id } }));
+      }
+
+      return answers;
+    });
+    await rig.control.clearFaults();
+    await rig.control.addFault({ match: '*', action: 'status', status: 503 });
+
+    const answers = perWorker.flat();
+    // A probe also ends in CIRCUIT_OPEN: its timeout reopens the breaker, which then rejects
+    // the retry. Probes went upstream, so their retry log line identifies them.
     const probeIds = new Set(rig.logs.events('upstream.retry').map((line) => line.request_id));
+    const probes = answers.filter((answer) => probeIds.has(answer.headers['x-request-id']));
     const open = answers.filter((answer) => answer.json.code === 'CIRCUIT_OPEN' && !probeIds.has(answer.headers['x-request-id']));
     const openIds = new Set(open.map((answer) => answer.headers['x-request-id']));
-    const serverMs = rig.logs.lines.filter((line) => openIds.has(line.request_id) && typeof line.duration_ms === 'number').map((line) => line.duration_ms as number);
+    const gatewayMs = rig.logs.lines.filter((line) => openIds.has(line.request_id) && typeof line.duration_ms === 'number').map((line) => line.duration_ms as number);
+    const gatewayP50 = quantile(gatewayMs, 0.5);
+    const gatewayP99 = quantile(gatewayMs, 0.99);
     const clientP99 = quantile(open.map((answer) => answer.elapsedMs), 0.99);
-    const serverP99 = quantile(serverMs, 0.99);
     console.log(
-      `open circuit: ${open.length} answers, p50 ${quantile(serverMs, 0.5).toFixed(2)} ms and p99 ${serverP99.toFixed(2)} ms ` +
-        `in the gateway, p99 ${clientP99.toFixed(2)} ms at the client`,
+      `open circuit: ${open.length} rejections, p50 ${gatewayP50.toFixed(2)} ms and p99 ${gatewayP99.toFixed(2)} ms in the gateway, ` +
+        `p99 ${clientP99.toFixed(2)} ms at the client; ${probes.length} probes took at least ${READ_TIMEOUT_MS} ms`,
     );
-    expect(open.length).toBeGreaterThan(450);
-    expect(serverMs).toHaveLength(open.length);
-    // The gateway's own duration (onRequest to onResponse) carries the 5 ms bound.
-    expect(serverP99).toBeLessThan(5);
-    // The client adds a loopback round trip and shares the event loop with the gateway and
-    // the emulator, so its bound is looser.
-    expect(clientP99).toBeLessThan(25);
+    expect(probes.length).toBeGreaterThanOrEqual(1);
+    for (const probe of probes) expect(probe.elapsedMs).toBeGreaterThanOrEqual(READ_TIMEOUT_MS);
+    expect(open.length).toBeGreaterThan(200);
+    expect(open.length + probes.length).toBe(answers.length);
+    expect(gatewayMs).toHaveLength(open.length);
+    // The median carries the 5 ms target. The p99 bounds are wider because the gateway, the
+    // emulator and this client share one event loop, and CI machines share their CPUs. They are
+    // still 20 times below the READ_TIMEOUT_MS that a call waiting on the upstream would take.
+    expect(gatewayP50).toBeLessThan(5);
+    expect(gatewayP99).toBeLessThan(50);
+    expect(clientP99).toBeLessThan(50);
   });
 
   it('probes once per open interval', async () => {
