@@ -35,6 +35,8 @@ const gatewayEnv = {
   POLL_INTERVAL_MS: '1000',
   WAIT_BUDGET_MS: '40000',
   LOG_LEVEL: 'info',
+  // Nothing routes to the demo, so there is no load balancer to drain from on Ctrl+C.
+  SHUTDOWN_DRAIN_MS: '0',
   ...process.env,
   PORT: gatewayPort,
 };

@@ -6,7 +6,7 @@ import { AccountsService } from '../session/accounts.service';
 import { Billing, StudioApi } from '../suno/studio.api';
 
 /** Credits below which an account cannot pay for one generate (10 credits). */
-const GENERATE_COST = 10;
+export const GENERATE_COST = 10;
 
 export interface CreditsView extends Billing {
   accounts: Array<Billing & { id: string }>;

@@ -68,6 +68,8 @@ export interface AppConfig {
     backgroundRefresh: boolean;
     retryBaseMs: number;
     retryMaxMs: number;
+    /** Time an account that hit the captcha gate is skipped; the next request after it is the probe. */
+    captchaCoolDownMs: number;
     /** AES-256 key that encrypts rotated cookies persisted in Redis; without it they stay in memory. */
     encryptionKey?: Buffer;
   };

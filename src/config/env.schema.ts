@@ -97,6 +97,8 @@ export const envSchema = z.object({
   SESSION_BACKGROUND_REFRESH: bool.default('true'),
   SESSION_RETRY_BASE_MS: int(1, 600_000).default(1_000),
   SESSION_RETRY_MAX_MS: int(1, 3_600_000).default(60_000),
+  /** How long an account that hit the captcha gate is left out before a request tries it again. */
+  CAPTCHA_COOLDOWN_MS: int(0, 24 * HOUR).default(5 * 60_000),
   SESSION_ENCRYPTION_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)')

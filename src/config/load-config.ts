@@ -92,6 +92,7 @@ function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): Ap
       backgroundRefresh: env.SESSION_BACKGROUND_REFRESH,
       retryBaseMs: env.SESSION_RETRY_BASE_MS,
       retryMaxMs: env.SESSION_RETRY_MAX_MS,
+      captchaCoolDownMs: env.CAPTCHA_COOLDOWN_MS,
       encryptionKey: env.SESSION_ENCRYPTION_KEY ? decodeKey(env.SESSION_ENCRYPTION_KEY) : undefined,
     },
     accounts,

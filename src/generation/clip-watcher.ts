@@ -171,6 +171,11 @@ export class ClipWatcher implements OnApplicationShutdown {
     generation.finishedAt = new Date();
     this.watched.delete(generation.id);
     this.metrics.m.generationDuration.observe({ status }, (Date.now() - generation.submittedAtMs) / 1000);
+    const degraded = generation.clips.filter((c) => c.suspect_degraded).length;
+    if (degraded > 0) {
+      this.metrics.m.degradedClips.inc({ account: generation.accountId }, degraded);
+      this.logger.warn({ account: generation.accountId, generation_id: generation.id, degraded_clips: degraded }, `account ${generation.accountId} got ${degraded} clip(s) with the spoken warning of flagged accounts`);
+    }
     const finished = this.onFinish.get(generation.id);
     this.onFinish.delete(generation.id);
     finished?.();

@@ -8,7 +8,10 @@ import { MetricsService } from '../observability/metrics.service';
 import { withSpan } from '../observability/tracing';
 import { Attr } from '../observability/span-attributes';
 import { AccountsService } from '../session/accounts.service';
-import { StudioApi, GeneratePayload } from '../suno/studio.api';
+import { Account } from '../session/account';
+import { Clip } from '../suno/clip';
+import { StudioApi, GeneratePayload, isEmptyGenerate } from '../suno/studio.api';
+import { GENERATE_COST } from '../account/credits.service';
 import { ClipWatcher } from './clip-watcher';
 import { CreateGenerationDto, ExtendClipDto, WaitQueryDto } from './dto/generation.dto';
 import { Generation, GenerationView, generationStatus, isFinished, viewGeneration } from './generation';
@@ -48,7 +51,8 @@ export class GenerationService {
     const generation = await this.submitter.submit({
       kind: description ? 'description' : 'custom',
       fingerprint: { prompt: payload.prompt || null, gpt_description_prompt: description ?? null, tags: payload.tags || null, title: payload.title || null },
-      send: async (account) => (await this.studio.generate(account, payload)).clips,
+      hasCaptchaToken: Boolean(dto.captcha_token),
+      send: (account) => this.generateOn(account, payload),
     });
 
     return this.answer(generation, wait);
@@ -76,7 +80,8 @@ export class GenerationService {
       {
         kind: 'extend',
         fingerprint: { prompt: payload.prompt || null, gpt_description_prompt: null, tags: payload.tags || null, title: payload.title || null },
-        send: async (account) => (await this.studio.generate(account, payload)).clips,
+        hasCaptchaToken: Boolean(dto.captcha_token),
+        send: (account) => this.generateOn(account, payload),
       },
       preferred,
     );
@@ -93,6 +98,28 @@ export class GenerationService {
     );
 
     return this.answer(generation, wait);
+  }
+
+  /**
+   * Sends one generate. An account out of credits has been seen to get 200 with no clips
+   * instead of 402, so an empty answer is checked against billing and then reported as 402.
+   */
+  private async generateOn(account: Account, payload: GeneratePayload): Promise<Clip[]> {
+    try {
+      return (await this.studio.generate(account, payload)).clips;
+    } catch (err) {
+      if (!isEmptyGenerate(err)) throw err;
+      const billing = await this.studio.billing(account).catch(() => undefined);
+      const left = billing?.credits_left;
+      if (left === undefined || left === null || left >= GENERATE_COST) throw err;
+      throw new AppError({
+        status: 402,
+        code: ErrorCode.InsufficientCredits,
+        detail: `The upstream created no songs, and billing shows ${left} credits left on account ${account.id}.`,
+        upstreamStatus: 200,
+        cause: err,
+      });
+    }
   }
 
   async get(id: string, wait: WaitQueryDto): Promise<GenerationAnswer> {

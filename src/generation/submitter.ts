@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { toAppError } from '../common/problem.filter';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../observability/metrics.service';
 import { ResilienceService } from '../resilience/resilience.service';
 import { Account } from '../session/account';
@@ -17,11 +19,19 @@ import { Reconciler } from './reconciler';
 export interface SubmitRequest {
   kind: GenerationKind;
   fingerprint: SubmitFingerprint;
+  /** Whether the caller sent a solved captcha token, which makes captcha-gated accounts eligible. */
+  hasCaptchaToken?: boolean;
   send(account: Account): Promise<Clip[]>;
 }
 
-/** Account-level failures after which the next pool account is tried. */
-const ROTATE_ON: ReadonlySet<string> = new Set([ErrorCode.InsufficientCredits, ErrorCode.CaptchaRequired, ErrorCode.AccountSessionInvalid, ErrorCode.AccountSessionMissing, ErrorCode.AccountRevoked]);
+/**
+ * Account-level failures after which the next pool account is tried. A model refused on one
+ * account's plan may be allowed on another's, so that rotates too.
+ */
+const ROTATE_ON: ReadonlySet<string> = new Set([ErrorCode.InsufficientCredits, ErrorCode.CaptchaRequired, ErrorCode.AccountSessionInvalid, ErrorCode.AccountSessionMissing, ErrorCode.AccountRevoked, ErrorCode.ModelNotAllowed]);
+
+/** States that a successful submit ends: the account served again after its cool-down. */
+const READMIT_FROM: ReadonlySet<string> = new Set(['captcha_required', 'no_credits', 'cooling_down']);
 
 /**
  * Submits work that spends credits, at most once per logical request. A slot of the
@@ -39,15 +49,19 @@ export class Submitter {
     private readonly watcher: ClipWatcher,
     private readonly reconciler: Reconciler,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async submit(request: SubmitRequest, preferred?: Account): Promise<Generation> {
     const tried = new Set<string>();
     let lastError: AppError | undefined;
     for (;;) {
-      const account = preferred ?? this.pickUntried(tried, lastError);
+      const account = preferred ?? this.pickUntried(tried, lastError, request.hasCaptchaToken === true);
       try {
-        return await this.submitOn(account, request);
+        const generation = await this.submitOn(account, request);
+        this.readmit(account, request.kind);
+
+        return generation;
       } catch (err) {
         const mapped = toAppError(err);
         if (preferred || !ROTATE_ON.has(mapped.code)) throw mapped;
@@ -59,9 +73,9 @@ export class Submitter {
   }
 
   /** Once every account failed this request, the client gets the last account's own error. */
-  private pickUntried(tried: ReadonlySet<string>, lastError: AppError | undefined): Account {
+  private pickUntried(tried: ReadonlySet<string>, lastError: AppError | undefined, captchaTokenGiven: boolean): Account {
     try {
-      return this.accounts.pick(tried);
+      return this.accounts.pick(tried, { captchaTokenGiven });
     } catch (err) {
       throw lastError ?? err;
     }
@@ -142,8 +156,13 @@ export class Submitter {
 
   private markAccount(account: Account, error: AppError): void {
     if (error.code === ErrorCode.InsufficientCredits) this.accounts.transition(account, 'no_credits', 'the upstream reported insufficient credits', 10 * 60_000);
-    else if (error.code === ErrorCode.CaptchaRequired) this.accounts.transition(account, 'captcha_required', 'the upstream demands a captcha for generation', 5 * 60_000);
+    else if (error.code === ErrorCode.CaptchaRequired) this.accounts.transition(account, 'captcha_required', 'the upstream demands a captcha for generation', this.config.session.captchaCoolDownMs);
     this.logger.warn({ account: account.id, code: error.code }, `trying another account after ${error.code} on ${account.id}`);
+  }
+
+  /** A submit that went through proves a cooled-down account works again, so it rejoins the pool. */
+  private readmit(account: Account, kind: GenerationKind): void {
+    if (READMIT_FROM.has(account.state)) this.accounts.transition(account, 'active', `a ${kind} submit succeeded after ${account.state}`);
   }
 }
 

@@ -38,7 +38,7 @@ describe('health settings', () => {
     expect(config.health.maxEventLoopDelayMs).toBe(750);
   });
 
-  it('rejects values out of range', () => {
+  it('rejects invalid values', () => {
     const problems = problemsOf({
       ...BASE,
       HEALTH_MAX_HEAP_MB: '8',

@@ -121,6 +121,12 @@ export const METRICS = {
     labels: ['result'],
     buckets: GENERATION_DURATION_BUCKETS,
   },
+  degradedClips: {
+    name: 'suno_degraded_clips_total',
+    kind: 'counter',
+    help: 'Finished clips whose lyrics carry the spoken warning that flagged accounts get, by account.',
+    labels: ['account'],
+  },
   generationsSubmitted: {
     name: 'suno_generations_submitted_total',
     kind: 'counter',

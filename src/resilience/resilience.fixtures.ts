@@ -49,6 +49,7 @@ export function resilienceTestConfig(overrides: Partial<AppConfig['resilience']>
       backgroundRefresh: false,
       retryBaseMs: 1000,
       retryMaxMs: 60_000,
+      captchaCoolDownMs: 300_000,
     },
     accounts: [],
     generation: {

@@ -62,12 +62,15 @@ export class AccountsService {
 
   /**
    * Picks the usable account with the fewest running generations, and records it in the
-   * request's log context. `exclude` skips accounts that already failed this request.
+   * request's log context. `exclude` skips accounts that already failed this request. With
+   * `captchaTokenGiven`, accounts cooling down after the captcha gate are eligible too, because
+   * the request carries what they lack.
    */
-  pick(exclude: ReadonlySet<string> = new Set()): Account {
+  pick(exclude: ReadonlySet<string> = new Set(), options: { captchaTokenGiven?: boolean } = {}): Account {
     let best: Account | undefined;
     for (const account of this.accounts) {
-      if (!account.usable || exclude.has(account.id)) continue;
+      const eligible = account.usable || (options.captchaTokenGiven === true && account.state === 'captcha_required');
+      if (!eligible || exclude.has(account.id)) continue;
       if (!best || this.loadOf(account) < this.loadOf(best)) best = account;
     }
     if (!best) throw this.noUsableAccount();

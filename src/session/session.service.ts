@@ -197,7 +197,7 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
     if (code === 'session_revoked') {
       this.accounts.transition(account, 'revoked', 'Clerk revoked the session (signed out elsewhere, or a login on another account)');
     } else if (code === 'requires_captcha') {
-      this.accounts.transition(account, 'captcha_required', 'Clerk demands a captcha before minting tokens', 5 * 60_000);
+      this.accounts.transition(account, 'captcha_required', 'Clerk demands a captcha before minting tokens', this.config.session.captchaCoolDownMs);
     } else if (err.kind === 'http' && (err.status === 401 || err.status === 403) && !err.isHtmlPage) {
       this.accounts.transition(account, 'expired', `Clerk rejected the session (${code ?? `status ${err.status}`})`);
     } else if (code === 'api_version_invalid') {

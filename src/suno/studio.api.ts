@@ -54,6 +54,13 @@ function str(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
+const EMPTY_GENERATE = 'generate returned an empty clip list';
+
+/** True for the failure of a generate that answered 2xx with no clips. */
+export function isEmptyGenerate(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.kind === 'bad_response' && err.operation === 'generate' && err.message === EMPTY_GENERATE;
+}
+
 function badResponse(operation: string, message: string): UpstreamError {
   return new UpstreamError({ kind: 'bad_response', operation, host: 'studio', message });
 }
@@ -66,7 +73,7 @@ export class StudioApi {
   async generate(account: Account, payload: GeneratePayload): Promise<GenerateResult> {
     const res = await this.client.call({ account, operation: 'generate', opClass: 'submit', method: 'POST', path: '/api/generate/v2/', body: payload });
     const clips = parseClipList(res.body, 'generate');
-    if (clips.length === 0) throw badResponse('generate', 'generate returned an empty clip list');
+    if (clips.length === 0) throw badResponse('generate', EMPTY_GENERATE);
 
     return { batchId: str((res.body as { id?: unknown }).id), clips };
   }

@@ -99,11 +99,11 @@ describe('studio outage', () => {
     expect(open.length + probes.length).toBe(answers.length);
     expect(gatewayMs).toHaveLength(open.length);
     // The median carries the 5 ms target. The p99 bounds are wider because the gateway, the
-    // emulator and this client share one event loop, and CI machines share their CPUs. They are
-    // still 20 times below the READ_TIMEOUT_MS that a call waiting on the upstream would take.
+    // emulator and four callers share one event loop, and CI machines share their CPUs. They
+    // are still 20 and 10 times below the READ_TIMEOUT_MS that waiting on the upstream takes.
     expect(gatewayP50).toBeLessThan(5);
-    expect(gatewayP99).toBeLessThan(50);
-    expect(clientP99).toBeLessThan(50);
+    expect(gatewayP99).toBeLessThan(READ_TIMEOUT_MS / 20);
+    expect(clientP99).toBeLessThan(READ_TIMEOUT_MS / 10);
   });
 
   it('probes once per open interval', async () => {
@@ -146,7 +146,8 @@ describe('studio outage', () => {
     const recoveryMs = Date.now() - healedAt;
     console.log(`recovery: first success ${recoveryMs} ms after the upstream healed`);
     expect(answer.status).toBe(200);
-    // One open interval at most, plus the probe's own round trip and the 5 ms polling step.
-    expect(recoveryMs).toBeLessThan(OPEN_MS + 150);
+    // One open interval at most, plus the probe's own round trip and the 5 ms polling step,
+    // with 250 ms to spare for a busy machine.
+    expect(recoveryMs).toBeLessThan(OPEN_MS + 250);
   });
 });
