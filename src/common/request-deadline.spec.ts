@@ -13,13 +13,16 @@ describe('parseRequestTimeout', () => {
     expect(parseRequestTimeout(header, 3000)).toEqual({ ok: true, ms });
   });
 
-  it.each(['', '0', '-1', '1.5', '1e3', 'abc', String(MAX_REQUEST_TIMEOUT_MS + 1), '99999999'])('rejects %j', (header) => {
-    const result = parseRequestTimeout(header, 3000);
+  it.each(['', '0', '-1', '1.5', '1e3', 'abc', String(MAX_REQUEST_TIMEOUT_MS + 1), '99999999'])(
+    'rejects %j',
+    (header) => {
+      const result = parseRequestTimeout(header, 3000);
 
-    expect(result.ok).toBe(false);
-    expect(result.ok ? undefined : result.error.status).toBe(400);
-    expect(result.ok ? undefined : result.error.code).toBe('VALIDATION_FAILED');
-  });
+      expect(result.ok).toBe(false);
+      expect(result.ok ? undefined : result.error.status).toBe(400);
+      expect(result.ok ? undefined : result.error.code).toBe('VALIDATION_FAILED');
+    },
+  );
 
   it('rejects a repeated header', () => {
     expect(parseRequestTimeout(['100', '200'], 3000).ok).toBe(false);

@@ -20,7 +20,10 @@ export type RequestTimeout = { ok: true; ms: number } | { ok: false; error: AppE
  * Reads `X-Request-Timeout-Ms`: whole milliseconds from 1 to MAX_REQUEST_TIMEOUT_MS, or the
  * default when the header is absent.
  */
-export function parseRequestTimeout(header: string | string[] | undefined, defaultMs: number): RequestTimeout {
+export function parseRequestTimeout(
+  header: string | string[] | undefined,
+  defaultMs: number,
+): RequestTimeout {
   if (header === undefined) return { ok: true, ms: defaultMs };
 
   const text = Array.isArray(header) ? header.join(',') : header.trim();
@@ -33,7 +36,14 @@ export function parseRequestTimeout(header: string | string[] | undefined, defau
       status: 400,
       code: ErrorCode.ValidationFailed,
       detail: `X-Request-Timeout-Ms must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(text.slice(0, 32))}.`,
-      extra: { errors: [{ field: 'X-Request-Timeout-Ms', message: `must be an integer from 1 to ${MAX_REQUEST_TIMEOUT_MS}` }] },
+      extra: {
+        errors: [
+          {
+            field: 'X-Request-Timeout-Ms',
+            message: `must be an integer from 1 to ${MAX_REQUEST_TIMEOUT_MS}`,
+          },
+        ],
+      },
     }),
   };
 }
@@ -44,9 +54,15 @@ export function parseRequestTimeout(header: string | string[] | undefined, defau
  * short one gets the upstream's 429 with `Retry-After` at once instead of a long wait.
  * Register it after the HTTP observability hooks, which create the request context.
  */
-export function registerRequestDeadline(fastify: FastifyInstance, options: RequestDeadlineOptions): void {
+export function registerRequestDeadline(
+  fastify: FastifyInstance,
+  options: RequestDeadlineOptions,
+): void {
   fastify.addHook('onRequest', (request, reply, done) => {
-    const timeout = parseRequestTimeout(request.headers[REQUEST_TIMEOUT_HEADER], options.defaultTimeoutMs);
+    const timeout = parseRequestTimeout(
+      request.headers[REQUEST_TIMEOUT_HEADER],
+      options.defaultTimeoutMs,
+    );
     if (!timeout.ok) {
       // Responding from the hook skips the handler, so the error filter never sees this error.
       void reply

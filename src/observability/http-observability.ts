@@ -216,6 +216,9 @@ function finish(request: FastifyRequest, status: number, deps: FinishDeps): void
   if (observation.quiet) return;
 
   const { ctx, problem } = observation;
+  // An open circuit answers without calling the upstream; its stack says nothing, and one
+  // per request would flood the logs for the whole outage.
+  const shed = problem?.code === 'CIRCUIT_OPEN';
   const line = {
     request_id: ctx.requestId,
     trace_id: traced?.traceId,
@@ -228,9 +231,11 @@ function finish(request: FastifyRequest, status: number, deps: FinishDeps): void
     status,
     duration_ms: Math.round(durationS * 1e6) / 1e3,
     code: problem?.code,
-    err: status >= 500 ? problem?.error : undefined,
+    err: status >= 500 && !shed ? problem?.error : undefined,
+    reason: shed ? reasonOf(problem?.error) : undefined,
   };
   if (deps.aborted) deps.logger.info(line, 'request aborted by the client');
+  else if (shed) deps.logger.warn(line, 'request rejected by an open circuit');
   else if (status >= 500) deps.logger.error(line, 'request failed');
   else deps.logger.info(line, 'request completed');
 }
@@ -251,4 +256,8 @@ function endSpan(observation: Observation, status: number): void {
     }
   }
   span.end();
+}
+
+function reasonOf(error: unknown): string | undefined {
+  return error instanceof Error ? scrubSecrets(error.message) : undefined;
 }

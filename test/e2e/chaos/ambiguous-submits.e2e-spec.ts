@@ -17,10 +17,17 @@ interface CreateBody {
 }
 
 function distinctBody(label: string, index: number): CreateBody {
-  return { prompt: `${label} verse ${index}, la la la`, title: `${label} ${index}`, tags: 'chaos pop' };
+  return {
+    prompt: `${label} verse ${index}, la la la`,
+    title: `${label} ${index}`,
+    tags: 'chaos pop',
+  };
 }
 
-function expectOwnClips(answer: { clips: Array<{ lyrics: string | null; title: string | null }> }, body: CreateBody): void {
+function expectOwnClips(
+  answer: { clips: Array<{ lyrics: string | null; title: string | null }> },
+  body: CreateBody,
+): void {
   expect(answer.clips).toHaveLength(2);
   for (const clip of answer.clips) {
     expect(clip.lyrics).toBe(body.prompt);
@@ -61,10 +68,14 @@ describe('ambiguous submits', () => {
     const before = await rig.control.stats();
     const bodies = Array.from({ length: CREATES }, (_, i) => distinctBody('reset', i));
 
-    const answers = await Promise.all(bodies.map((body) => rig.gateway.request('/v1/generations', { body })));
+    const answers = await Promise.all(
+      bodies.map((body) => rig.gateway.request('/v1/generations', { body })),
+    );
 
     const settled = await settle(rig, answers);
-    console.log(`reset submits: ${settled.adoptedAtOnce} of ${CREATES} got their clips in the answer, the rest answered 504`);
+    console.log(
+      `reset submits: ${settled.adoptedAtOnce} of ${CREATES} got their clips in the response and ${CREATES - settled.adoptedAtOnce} returned 504`,
+    );
     // A 504 here means the gateway's own submit timeout fired first, on a busy machine.
     expect(settled.adoptedAtOnce).toBeGreaterThan(0);
     settled.generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
@@ -77,14 +88,22 @@ describe('ambiguous submits', () => {
   it('returns 504 then finds slow clips', async () => {
     // The upstream responds 1.5 s after the gateway gave up, so the immediate reconciliation
     // read normally comes too early to see the clips.
-    await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: SUBMIT_TIMEOUT_MS * 4 });
+    await rig.control.addFault({
+      match: 'generate',
+      action: 'delay',
+      delay_ms: SUBMIT_TIMEOUT_MS * 4,
+    });
     const before = await rig.control.stats();
     const bodies = Array.from({ length: CREATES }, (_, i) => distinctBody('slow', i));
 
-    const answers = await Promise.all(bodies.map((body) => rig.gateway.request('/v1/generations', { body })));
+    const answers = await Promise.all(
+      bodies.map((body) => rig.gateway.request('/v1/generations', { body })),
+    );
 
     const settled = await settle(rig, answers);
-    console.log(`slow submits: ${CREATES - settled.adoptedAtOnce} of ${CREATES} answered 504, the rest got their clips in the answer`);
+    console.log(
+      `slow submits: ${CREATES - settled.adoptedAtOnce} of ${CREATES} returned 504 and ${settled.adoptedAtOnce} got their clips in the response`,
+    );
     expect(settled.adoptedAtOnce).toBeLessThan(CREATES);
     settled.generations.forEach((generation, i) => expectOwnClips(generation, bodies[i]));
     expect(new Set(clipIds(settled.generations)).size).toBe(2 * CREATES);
@@ -105,7 +124,11 @@ describe('ambiguous submits', () => {
 
     expect(answer.status).toBe(504);
     expect(answer.json.code).toBe('UPSTREAM_TIMEOUT');
-    const generation = await eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100);
+    const generation = await eventually(
+      () => generationWithClips(rig, answer.json.generation_id),
+      10_000,
+      100,
+    );
     expectOwnClips(generation, body);
     const after = await rig.control.stats();
     expect(after.requests.generate - before.requests.generate).toBe(1);
@@ -118,7 +141,9 @@ describe('ambiguous submits', () => {
     const before = await rig.control.stats();
     const body = { prompt: 'the same words every time', title: 'twin', tags: 'chaos twin' };
 
-    const answers = await Promise.all(Array.from({ length: 20 }, () => rig.gateway.request('/v1/generations', { body })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => rig.gateway.request('/v1/generations', { body })),
+    );
 
     const settled = await settle(rig, answers);
     for (const generation of settled.generations) expectOwnClips(generation, body);
@@ -137,7 +162,8 @@ describe('ambiguous submits', () => {
 
     const first = await rig.gateway.request('/v1/generations', { body, headers });
     const replays: Answer[] = [];
-    for (let i = 0; i < 99; i++) replays.push(await rig.gateway.request('/v1/generations', { body, headers }));
+    for (let i = 0; i < 99; i++)
+      replays.push(await rig.gateway.request('/v1/generations', { body, headers }));
 
     expect(first.status).toBe(202);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
@@ -157,7 +183,9 @@ describe('ambiguous submits', () => {
     const body = distinctBody('concurrent key', 1);
     const headers = { 'idempotency-key': 'chaos-concurrent-key' };
 
-    const answers = await Promise.all(Array.from({ length: 100 }, () => rig.gateway.request('/v1/generations', { body, headers })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => rig.gateway.request('/v1/generations', { body, headers })),
+    );
 
     const created = answers.filter((a) => a.status === 202);
     const conflicts = answers.filter((a) => a.status === 409);
@@ -175,7 +203,11 @@ describe('ambiguous submits', () => {
   });
 
   it('replays a timed-out create', async () => {
-    await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: SUBMIT_TIMEOUT_MS * 2 });
+    await rig.control.addFault({
+      match: 'generate',
+      action: 'delay',
+      delay_ms: SUBMIT_TIMEOUT_MS * 2,
+    });
     const before = await rig.control.stats();
     const body = distinctBody('timed-out key', 1);
     const headers = { 'idempotency-key': 'chaos-timed-out-key' };
@@ -188,7 +220,11 @@ describe('ambiguous submits', () => {
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.headers['content-type']).toContain('application/problem+json');
     expect(replay.json.generation_id).toBe(first.json.generation_id);
-    const generation = await eventually(() => generationWithClips(rig, first.json.generation_id), 10_000, 100);
+    const generation = await eventually(
+      () => generationWithClips(rig, first.json.generation_id),
+      10_000,
+      100,
+    );
     expectOwnClips(generation, body);
     const after = await rig.control.stats();
     expect(after.requests.generate - before.requests.generate).toBe(1);
@@ -197,10 +233,16 @@ describe('ambiguous submits', () => {
 
   it('rejects a key reused with another body', async () => {
     const headers = { 'idempotency-key': 'chaos-reused-key' };
-    const first = await rig.gateway.request('/v1/generations', { body: distinctBody('reused key', 1), headers });
+    const first = await rig.gateway.request('/v1/generations', {
+      body: distinctBody('reused key', 1),
+      headers,
+    });
     const before = await rig.control.stats();
 
-    const reused = await rig.gateway.request('/v1/generations', { body: distinctBody('reused key', 2), headers });
+    const reused = await rig.gateway.request('/v1/generations', {
+      body: distinctBody('reused key', 2),
+      headers,
+    });
 
     expect(first.status).toBe(202);
     expect(reused.status).toBe(422);
@@ -215,7 +257,10 @@ describe('ambiguous submits', () => {
  * Checks that each create returned 202 with its clips or 504 UPSTREAM_TIMEOUT with a
  * generation id, and waits until every 504's generation shows its clips.
  */
-async function settle(rig: Rig, answers: Answer[]): Promise<{ generations: any[]; adoptedAtOnce: number }> {
+async function settle(
+  rig: Rig,
+  answers: Answer[],
+): Promise<{ generations: any[]; adoptedAtOnce: number }> {
   for (const answer of answers) {
     expect([202, 504]).toContain(answer.status);
     if (answer.status !== 504) continue;
@@ -224,7 +269,11 @@ async function settle(rig: Rig, answers: Answer[]): Promise<{ generations: any[]
     expect(typeof answer.json.generation_id).toBe('string');
   }
   const generations = await Promise.all(
-    answers.map((answer) => (answer.status === 202 ? answer.json : eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100))),
+    answers.map((answer) =>
+      answer.status === 202
+        ? answer.json
+        : eventually(() => generationWithClips(rig, answer.json.generation_id), 10_000, 100),
+    ),
   );
 
   return { generations, adoptedAtOnce: answers.filter((answer) => answer.status === 202).length };
@@ -232,7 +281,8 @@ async function settle(rig: Rig, answers: Answer[]): Promise<{ generations: any[]
 
 async function generationWithClips(rig: Rig, id: string): Promise<any | undefined> {
   const answer = await rig.gateway.request(`/v1/generations/${id}`);
-  if (answer.status !== 200 && answer.status !== 202) throw new Error(`GET /v1/generations/${id} answered ${answer.status}: ${answer.text}`);
+  if (answer.status !== 200 && answer.status !== 202)
+    throw new Error(`GET /v1/generations/${id} answered ${answer.status}: ${answer.text}`);
 
   return answer.json.clips.length > 0 ? answer.json : undefined;
 }

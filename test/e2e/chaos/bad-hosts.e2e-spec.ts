@@ -8,7 +8,8 @@ jest.setTimeout(30_000);
 
 const THRESHOLD = 5;
 const OPEN_MS = 300;
-const HTML_PAGE = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>upstream-proxy says no</h1></body></html>';
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>upstream-proxy says no</h1></body></html>';
 
 interface BadAnswer {
   name: string;
@@ -20,11 +21,41 @@ interface BadAnswer {
 }
 
 const BAD_ANSWERS: BadAnswer[] = [
-  { name: 'an HTML page with 200', status: 200, body: HTML_PAGE, contentType: 'text/html', code: 'UPSTREAM_BAD_RESPONSE' },
-  { name: 'an HTML page with 503', status: 503, body: HTML_PAGE, contentType: 'text/html; charset=utf-8', code: 'UPSTREAM_UNAVAILABLE' },
-  { name: 'an empty body with 200', status: 200, body: '', contentType: 'application/json', code: 'UPSTREAM_BAD_RESPONSE' },
-  { name: 'invalid JSON with 200', status: 200, body: '{"total_credits_left": 4', contentType: 'application/json', code: 'UPSTREAM_BAD_RESPONSE' },
-  { name: 'an empty body with 502', status: 502, body: '', contentType: 'text/plain', code: 'UPSTREAM_ERROR' },
+  {
+    name: 'an HTML page with 200',
+    status: 200,
+    body: HTML_PAGE,
+    contentType: 'text/html',
+    code: 'UPSTREAM_BAD_RESPONSE',
+  },
+  {
+    name: 'an HTML page with 503',
+    status: 503,
+    body: HTML_PAGE,
+    contentType: 'text/html; charset=utf-8',
+    code: 'UPSTREAM_UNAVAILABLE',
+  },
+  {
+    name: 'an empty body with 200',
+    status: 200,
+    body: '',
+    contentType: 'application/json',
+    code: 'UPSTREAM_BAD_RESPONSE',
+  },
+  {
+    name: 'invalid JSON with 200',
+    status: 200,
+    body: '{"total_credits_left": 4',
+    contentType: 'application/json',
+    code: 'UPSTREAM_BAD_RESPONSE',
+  },
+  {
+    name: 'an empty body with 502',
+    status: 502,
+    body: '',
+    contentType: 'text/plain',
+    code: 'UPSTREAM_ERROR',
+  },
 ];
 
 describe('bad upstream answers', () => {
@@ -53,7 +84,13 @@ describe('bad upstream answers', () => {
   });
 
   it.each(BAD_ANSWERS)('hides $name and opens the breaker', async (bad) => {
-    await rig.control.addFault({ match: 'billing', action: 'status', status: bad.status, body: bad.body, content_type: bad.contentType });
+    await rig.control.addFault({
+      match: 'billing',
+      action: 'status',
+      status: bad.status,
+      body: bad.body,
+      content_type: bad.contentType,
+    });
     const before = await rig.control.stats();
 
     const answers = [];
@@ -76,9 +113,17 @@ describe('bad upstream answers', () => {
   });
 
   it('hides HTML returned to a submit', async () => {
-    await rig.control.addFault({ match: 'generate', action: 'status', status: 200, body: HTML_PAGE, content_type: 'text/html' });
+    await rig.control.addFault({
+      match: 'generate',
+      action: 'status',
+      status: 200,
+      body: HTML_PAGE,
+      content_type: 'text/html',
+    });
 
-    const answer = await rig.gateway.request('/v1/generations', { body: { prompt: 'html please', title: 'html', tags: 'chaos' } });
+    const answer = await rig.gateway.request('/v1/generations', {
+      body: { prompt: 'html please', title: 'html', tags: 'chaos' },
+    });
 
     expect(answer.status).toBe(502);
     expect(answer.headers['content-type']).toContain('application/problem+json');

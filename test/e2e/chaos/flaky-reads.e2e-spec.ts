@@ -12,8 +12,11 @@ const READ_ROUTES = ['feed', 'clip', 'billing'];
 async function makeClips(rig: Rig): Promise<string[]> {
   const ids: string[] = [];
   for (const title of ['flaky one', 'flaky two']) {
-    const answer = await rig.gateway.request('/v1/generations?wait=true&timeout_s=20', { body: { prompt: `${title} words`, title, tags: 'chaos' } });
-    if (answer.status !== 200) throw new Error(`setup create answered ${answer.status}: ${answer.text}`);
+    const answer = await rig.gateway.request('/v1/generations?wait=true&timeout_s=20', {
+      body: { prompt: `${title} words`, title, tags: 'chaos' },
+    });
+    if (answer.status !== 200)
+      throw new Error(`setup create answered ${answer.status}: ${answer.text}`);
     ids.push(...answer.json.clips.map((clip: { id: string }) => clip.id));
   }
 
@@ -59,18 +62,30 @@ describe('flaky reads', () => {
     for (const [index, match] of READ_ROUTES.entries()) {
       // Resets are tried first, so 1% of requests drop and 5% of the rest get 503.
       await rig.control.addFault({ match, action: 'reset_before', rate: 0.01, seed: 11 + index });
-      await rig.control.addFault({ match, action: 'status', status: 503, rate: 0.05, seed: 21 + index });
+      await rig.control.addFault({
+        match,
+        action: 'status',
+        status: 503,
+        rate: 0.05,
+        seed: 21 + index,
+      });
     }
     const before = await rig.control.stats();
 
-    const answers = await mapLimit(Array.from({ length: 1000 }, (_, n) => n), 8, (n) => rig.gateway.request(readPath(n, clipIds)));
+    const answers = await mapLimit(
+      Array.from({ length: 1000 }, (_, n) => n),
+      8,
+      (n) => rig.gateway.request(readPath(n, clipIds)),
+    );
 
     const after = await rig.control.stats();
     await rig.control.clearFaults();
     const succeeded = answers.filter((answer) => answer.status === 200).length;
     const upstreamCalls = requestDelta(before, after, READ_ROUTES);
     const faultsHit = after.faults_hit - before.faults_hit;
-    console.log(`flaky reads: ${succeeded}/1000 succeeded, ${upstreamCalls} upstream calls for 1000 logical calls, ${faultsHit} faults hit`);
+    console.log(
+      `flaky reads: ${succeeded}/1000 succeeded, ${upstreamCalls} upstream calls for 1000 logical calls, ${faultsHit} faults hit`,
+    );
     expect(succeeded).toBeGreaterThanOrEqual(999);
     expect(upstreamCalls).toBeGreaterThanOrEqual(1000);
     expect(upstreamCalls).toBeLessThan(1100);
@@ -108,10 +123,15 @@ describe('total read outage', () => {
   });
 
   it('caps retries at 10% in an outage', async () => {
-    for (const match of READ_ROUTES) await rig.control.addFault({ match, action: 'status', status: 503 });
+    for (const match of READ_ROUTES)
+      await rig.control.addFault({ match, action: 'status', status: 503 });
     const before = await rig.control.stats();
 
-    const answers = await mapLimit(Array.from({ length: LOGICAL_CALLS }, (_, n) => n), 8, (n) => rig.gateway.request(readPath(n, clipIds)));
+    const answers = await mapLimit(
+      Array.from({ length: LOGICAL_CALLS }, (_, n) => n),
+      8,
+      (n) => rig.gateway.request(readPath(n, clipIds)),
+    );
 
     const after = await rig.control.stats();
     await rig.control.clearFaults();

@@ -26,10 +26,16 @@ describe('bulkhead', () => {
 
   it('rejects excess creates with 429', async () => {
     const before = await rig.control.stats();
-    const rejectionsBefore = await metricValue(rig.gateway, 'suno_bulkhead_rejections_total', { account: GATEWAY_ACCOUNT });
+    const rejectionsBefore = await metricValue(rig.gateway, 'suno_bulkhead_rejections_total', {
+      account: GATEWAY_ACCOUNT,
+    });
 
     const answers = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => rig.gateway.request('/v1/generations', { body: { prompt: `slot ${i}`, title: `slot ${i}`, tags: 'chaos' } })),
+      Array.from({ length: 5 }, (_, i) =>
+        rig.gateway.request('/v1/generations', {
+          body: { prompt: `slot ${i}`, title: `slot ${i}`, tags: 'chaos' },
+        }),
+      ),
     );
 
     const after = await rig.control.stats();
@@ -44,7 +50,11 @@ describe('bulkhead', () => {
     }
     expect(after.requests.generate - before.requests.generate).toBe(LIMIT);
     expect(after.generations - before.generations).toBe(LIMIT);
-    expect(await metricValue(rig.gateway, 'suno_bulkhead_rejections_total', { account: GATEWAY_ACCOUNT })).toBe(rejectionsBefore + 5 - LIMIT);
+    expect(
+      await metricValue(rig.gateway, 'suno_bulkhead_rejections_total', {
+        account: GATEWAY_ACCOUNT,
+      }),
+    ).toBe(rejectionsBefore + 5 - LIMIT);
   });
 });
 
@@ -80,7 +90,9 @@ describe('connection refused', () => {
       expect(answer.json.code).toBe('UPSTREAM_UNAVAILABLE');
       expect(Number(answer.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
-    const retries = rig.logs.events('upstream.retry').filter((line) => line.operation === 'billing');
+    const retries = rig.logs
+      .events('upstream.retry')
+      .filter((line) => line.operation === 'billing');
     expect(retries).toHaveLength(10);
     for (const retry of retries) {
       expect(retry.error_kind).toBe('connect');
@@ -92,14 +104,23 @@ describe('connection refused', () => {
   });
 
   it('retries a submit never sent', async () => {
-    const answer = await rig.gateway.request('/v1/generations', { body: { prompt: 'never sent', title: 'refused', tags: 'chaos' } });
+    const answer = await rig.gateway.request('/v1/generations', {
+      body: { prompt: 'never sent', title: 'refused', tags: 'chaos' },
+    });
 
     expect(answer.status).toBe(503);
     expect(answer.json.code).toBe('UPSTREAM_UNAVAILABLE');
-    const retries = rig.logs.events('upstream.retry').filter((line) => line.operation === 'generate');
+    const retries = rig.logs
+      .events('upstream.retry')
+      .filter((line) => line.operation === 'generate');
     expect(retries).toHaveLength(2);
     for (const retry of retries) expect(retry.error_kind).toBe('connect');
-    expect(await metricValue(rig.gateway, 'suno_upstream_retries_total', { operation: 'generate', reason: 'connect' })).toBe(2);
+    expect(
+      await metricValue(rig.gateway, 'suno_upstream_retries_total', {
+        operation: 'generate',
+        reason: 'connect',
+      }),
+    ).toBe(2);
   });
 });
 
@@ -108,7 +129,9 @@ async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    server.close((err) => (err ? reject(err) : resolve())),
+  );
 
   return port;
 }

@@ -57,20 +57,33 @@ describe('resilience metrics', () => {
 
     expect(failed.status).toBe(503);
     expect(served.status).toBe(200);
-    expect(await metricValue(rig.gateway, 'suno_upstream_retries_total', retries)).toBe(retriesBefore + 2);
-    expect(await metricValue(rig.gateway, 'suno_upstream_give_ups_total', giveUps)).toBe(giveUpsBefore + 1);
+    expect(await metricValue(rig.gateway, 'suno_upstream_retries_total', retries)).toBe(
+      retriesBefore + 2,
+    );
+    expect(await metricValue(rig.gateway, 'suno_upstream_give_ups_total', giveUps)).toBe(
+      giveUpsBefore + 1,
+    );
   });
 
   it('shows breaker state open and closed', async () => {
     await rig.control.addFault({ match: 'billing', action: 'status', status: 503 });
-    const opensBefore = await metricValue(rig.gateway, 'suno_circuit_breaker_transitions_total', { ...BREAKER, state: 'open' });
+    const opensBefore = await metricValue(rig.gateway, 'suno_circuit_breaker_transitions_total', {
+      ...BREAKER,
+      state: 'open',
+    });
 
     let answer = await rig.gateway.request('/v1/credits');
-    for (let i = 0; i < 5 && answer.json.code !== 'CIRCUIT_OPEN'; i++) answer = await rig.gateway.request('/v1/credits');
+    for (let i = 0; i < 5 && answer.json.code !== 'CIRCUIT_OPEN'; i++)
+      answer = await rig.gateway.request('/v1/credits');
 
     expect(answer.json.code).toBe('CIRCUIT_OPEN');
     expect(await metricValue(rig.gateway, 'suno_circuit_breaker_state', BREAKER)).toBe(2);
-    expect(await metricValue(rig.gateway, 'suno_circuit_breaker_transitions_total', { ...BREAKER, state: 'open' })).toBe(opensBefore + 1);
+    expect(
+      await metricValue(rig.gateway, 'suno_circuit_breaker_transitions_total', {
+        ...BREAKER,
+        state: 'open',
+      }),
+    ).toBe(opensBefore + 1);
 
     await rig.control.clearFaults();
     await sleep(OPEN_MS + 50);
@@ -79,19 +92,27 @@ describe('resilience metrics', () => {
   });
 
   it('counts reconciliations by result', async () => {
-    const count = (result: string) => metricValue(rig.gateway, 'suno_reconciliations_total', { result });
+    const count = (result: string) =>
+      metricValue(rig.gateway, 'suno_reconciliations_total', { result });
     const adoptedBefore = await count('adopted');
     const unknownBefore = await count('unknown');
 
     await rig.control.addFault({ match: 'generate', action: 'reset_after', count: 1 });
-    const dropped = await rig.gateway.request('/v1/generations', { body: { prompt: 'dropped answer', title: 'dropped', tags: 'chaos' } });
+    const dropped = await rig.gateway.request('/v1/generations', {
+      body: { prompt: 'dropped answer', title: 'dropped', tags: 'chaos' },
+    });
     expect(dropped.status).toBe(202);
     expect(await count('adopted')).toBe(adoptedBefore + 1);
 
     await rig.control.addFault({ match: 'generate', action: 'delay', delay_ms: 600, count: 1 });
-    const slow = await rig.gateway.request('/v1/generations', { body: { prompt: 'late answer', title: 'late', tags: 'chaos' } });
+    const slow = await rig.gateway.request('/v1/generations', {
+      body: { prompt: 'late answer', title: 'late', tags: 'chaos' },
+    });
     expect(slow.status).toBe(504);
     expect(await count('unknown')).toBe(unknownBefore + 1);
-    await eventually(async () => ((await count('adopted')) === adoptedBefore + 2 ? true : undefined), 5_000);
+    await eventually(
+      async () => ((await count('adopted')) === adoptedBefore + 2 ? true : undefined),
+      5_000,
+    );
   });
 });

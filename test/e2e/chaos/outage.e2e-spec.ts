@@ -10,7 +10,18 @@ jest.setTimeout(30_000);
 const THRESHOLD = 5;
 const OPEN_MS = 500;
 const READ_TIMEOUT_MS = 1_000;
-const STUDIO_ROUTES = ['generate', 'feed', 'clip', 'billing', 'lyrics_submit', 'lyrics_get', 'concat', 'stems', 'aligned_lyrics', 'captcha_check'];
+const STUDIO_ROUTES = [
+  'generate',
+  'feed',
+  'clip',
+  'billing',
+  'lyrics_submit',
+  'lyrics_get',
+  'concat',
+  'stems',
+  'aligned_lyrics',
+  'captcha_check',
+];
 const CLIP_ID = '6c1f4a8e-2b3d-4e5f-8a9b-0c1d2e3f4a5b';
 
 /** Reads that each make one logical studio call. */
@@ -53,7 +64,8 @@ describe('studio outage', () => {
     expect(open.status).toBe(503);
     expect(open.headers['content-type']).toContain('application/problem+json');
     expect(Number(open.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    for (const failed of answers.slice(0, -1)) expect(failed.json.code).toBe('UPSTREAM_UNAVAILABLE');
+    for (const failed of answers.slice(0, -1))
+      expect(failed.json.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 
   it('rejects at once while open', async () => {
@@ -70,7 +82,11 @@ describe('studio outage', () => {
       const answers: Answer[] = [];
       while (Date.now() - started < 3 * OPEN_MS) {
         const id = `open-${worker}-${answers.length}`;
-        answers.push(await rig.gateway.request(READS[answers.length % READS.length], { headers: { 'x-request-id': id } }));
+        answers.push(
+          await rig.gateway.request(READS[answers.length % READS.length], {
+            headers: { 'x-request-id': id },
+          }),
+        );
       }
 
       return answers;
@@ -83,12 +99,20 @@ describe('studio outage', () => {
     // the retry. Probes went upstream, so their retry log line identifies them.
     const probeIds = new Set(rig.logs.events('upstream.retry').map((line) => line.request_id));
     const probes = answers.filter((answer) => probeIds.has(answer.headers['x-request-id']));
-    const open = answers.filter((answer) => answer.json.code === 'CIRCUIT_OPEN' && !probeIds.has(answer.headers['x-request-id']));
+    const open = answers.filter(
+      (answer) =>
+        answer.json.code === 'CIRCUIT_OPEN' && !probeIds.has(answer.headers['x-request-id']),
+    );
     const openIds = new Set(open.map((answer) => answer.headers['x-request-id']));
-    const gatewayMs = rig.logs.lines.filter((line) => openIds.has(line.request_id) && typeof line.duration_ms === 'number').map((line) => line.duration_ms as number);
+    const gatewayMs = rig.logs.lines
+      .filter((line) => openIds.has(line.request_id) && typeof line.duration_ms === 'number')
+      .map((line) => line.duration_ms as number);
     const gatewayP50 = quantile(gatewayMs, 0.5);
     const gatewayP99 = quantile(gatewayMs, 0.99);
-    const clientP99 = quantile(open.map((answer) => answer.elapsedMs), 0.99);
+    const clientP99 = quantile(
+      open.map((answer) => answer.elapsedMs),
+      0.99,
+    );
     console.log(
       `open circuit: ${open.length} rejections, p50 ${gatewayP50.toFixed(2)} ms and p99 ${gatewayP99.toFixed(2)} ms in the gateway, ` +
         `p99 ${clientP99.toFixed(2)} ms at the client; ${probes.length} probes took at least ${READ_TIMEOUT_MS} ms`,
@@ -125,7 +149,9 @@ describe('studio outage', () => {
     const elapsedMs = Date.now() - started;
     const probes = requestDelta(before, after, STUDIO_ROUTES);
     const logicalCalls = counts.reduce((sum, n) => sum + n, 0);
-    console.log(`open circuit: ${probes} upstream probes for ${logicalCalls} logical calls in ${elapsedMs} ms`);
+    console.log(
+      `open circuit: ${probes} upstream probes for ${logicalCalls} logical calls in ${elapsedMs} ms`,
+    );
     expect(logicalCalls).toBeGreaterThan(100);
     expect(probes).toBeGreaterThanOrEqual(1);
     expect(probes).toBeLessThanOrEqual(Math.floor(elapsedMs / OPEN_MS) + 1);

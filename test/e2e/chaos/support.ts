@@ -10,7 +10,12 @@ import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../../src/config/load-config';
 import { createApp } from '../../../src/create-app';
 import { SessionService } from '../../../src/session/session.service';
-import { DEFAULT_ACCOUNT, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator';
+import {
+  DEFAULT_ACCOUNT,
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from '../../emulator';
 
 export const API_KEY = 'chaos-test-key-0001';
 
@@ -49,7 +54,8 @@ export class LogCapture implements DestinationStream {
 
   /** Every line so far, parsed from pino's JSON. */
   get lines(): Record<string, any>[] {
-    while (this.parsed.length < this.raw.length) this.parsed.push(parseLine(this.raw[this.parsed.length]));
+    while (this.parsed.length < this.raw.length)
+      this.parsed.push(parseLine(this.raw[this.parsed.length]));
 
     return this.parsed;
   }
@@ -83,16 +89,30 @@ export class HttpClient {
 
     return new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
-      const req = http.request(url, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: this.agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: parseOrUndefined(text), elapsedMs });
-        });
-      });
+      const req = http.request(
+        url,
+        {
+          method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
+          headers,
+          agent: this.agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text,
+              json: parseOrUndefined(text),
+              elapsedMs,
+            });
+          });
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -143,8 +163,15 @@ export class EmulatorControl {
   }
 
   async addFault(fault: FaultInput): Promise<string> {
-    const answer = await this.client.request('/__emulator/faults', { method: 'POST', body: fault, anonymous: true });
-    if (answer.status !== 200) throw new Error(`adding fault ${JSON.stringify(fault)} failed with ${answer.status}: ${answer.text}`);
+    const answer = await this.client.request('/__emulator/faults', {
+      method: 'POST',
+      body: fault,
+      anonymous: true,
+    });
+    if (answer.status !== 200)
+      throw new Error(
+        `adding fault ${JSON.stringify(fault)} failed with ${answer.status}: ${answer.text}`,
+      );
 
     return answer.json.id as string;
   }
@@ -154,18 +181,21 @@ export class EmulatorControl {
   }
 
   async stats(): Promise<EmulatorStatsJson> {
-    return (await this.client.request('/__emulator/stats', { anonymous: true })).json as EmulatorStatsJson;
+    return (await this.client.request('/__emulator/stats', { anonymous: true }))
+      .json as EmulatorStatsJson;
   }
 
   /** Sets the credits of an emulator account, e.g. so that many generations fit. */
   async setCredits(accountId: string, credits: number): Promise<void> {
-    const answer = await this.client.request('/__emulator/accounts', { method: 'POST', body: { id: accountId, credits }, anonymous: true });
-    if (answer.status !== 200) throw new Error(`setting credits of ${accountId} failed with ${answer.status}: ${answer.text}`);
-  }
-
-  async patchConfig(patch: Record<string, unknown>): Promise<void> {
-    const answer = await this.client.request('/__emulator/config', { method: 'PATCH', body: patch, anonymous: true });
-    if (answer.status !== 200) throw new Error(`patching emulator config failed with ${answer.status}: ${answer.text}`);
+    const answer = await this.client.request('/__emulator/accounts', {
+      method: 'POST',
+      body: { id: accountId, credits },
+      anonymous: true,
+    });
+    if (answer.status !== 200)
+      throw new Error(
+        `setting credits of ${accountId} failed with ${answer.status}: ${answer.text}`,
+      );
   }
 
   close(): void {
@@ -189,7 +219,8 @@ export function recordRequestTimes(emulator: RunningEmulator): RequestTimes {
   const requests: RequestTimes['requests'] = [];
   stats.requests = new Proxy(counters, {
     set(target, route, value: number) {
-      if (typeof route === 'string' && value > (target[route] ?? 0)) requests.push({ route, atMs: Date.now() });
+      if (typeof route === 'string' && value > (target[route] ?? 0))
+        requests.push({ route, atMs: Date.now() });
       target[route as string] = value;
 
       return true;
@@ -205,8 +236,15 @@ export function recordRequestTimes(emulator: RunningEmulator): RequestTimes {
 }
 
 /** Per-route request counts gained between two stats snapshots. */
-export function requestDelta(before: EmulatorStatsJson, after: EmulatorStatsJson, routes: string[]): number {
-  return routes.reduce((sum, route) => sum + (after.requests[route] ?? 0) - (before.requests[route] ?? 0), 0);
+export function requestDelta(
+  before: EmulatorStatsJson,
+  after: EmulatorStatsJson,
+  routes: string[],
+): number {
+  return routes.reduce(
+    (sum, route) => sum + (after.requests[route] ?? 0) - (before.requests[route] ?? 0),
+    0,
+  );
 }
 
 export interface Rig {
@@ -251,7 +289,14 @@ const DEFAULT_ENV: Record<string, string> = {
 
 /** Starts the emulator, then the gateway against it, and waits for the first session token. */
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
-  const emulator = await startEmulator({ port: 0, quiet: true, clipDurationS: 1, generationS: 2, jwtTtlS: 600, ...options.emulator });
+  const emulator = await startEmulator({
+    port: 0,
+    quiet: true,
+    clipDurationS: 1,
+    generationS: 2,
+    jwtTtlS: 600,
+    ...options.emulator,
+  });
   const control = new EmulatorControl(emulator);
   const logs = new LogCapture();
   let app: NestFastifyApplication | undefined;
@@ -293,23 +338,35 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   };
 }
 
-/** Reads one sample of the gateway's Prometheus exposition; 0 when the series is absent. */
-export async function metricValue(gateway: HttpClient, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const answer = await gateway.request('/metrics', { anonymous: true, headers: { accept: 'text/plain' } });
+/** Scrapes the gateway's `/metrics` and sums the samples of `name` that carry `labels`; 0 when none do. */
+export async function metricValue(
+  gateway: HttpClient,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const answer = await gateway.request('/metrics', {
+    anonymous: true,
+    headers: { accept: 'text/plain' },
+  });
   if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
 
   return sumSamples(answer.text, name, labels);
 }
 
 /** Sums the samples of `name` whose labels include every pair of `labels`. */
-export function sumSamples(exposition: string, name: string, labels: Record<string, string>): number {
+export function sumSamples(
+  exposition: string,
+  name: string,
+  labels: Record<string, string>,
+): number {
   let total = 0;
   for (const line of exposition.split('\n')) {
     if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][\w:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     const present = parseLabels(match[3] ?? '');
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) total += Number(match[4]);
+    if (Object.entries(labels).every(([key, value]) => present[key] === value))
+      total += Number(match[4]);
   }
 
   return total;
@@ -327,7 +384,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Runs `task` over `items` with at most `limit` in flight, keeping the results in order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -342,7 +403,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
