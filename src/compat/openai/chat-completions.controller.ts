@@ -1,4 +1,4 @@
-import { Body, Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +21,7 @@ export class ChatCompletionsController {
   constructor(private readonly generations: GenerationService) {}
 
   @Post('completions')
+  @HttpCode(200)
   @ApiOperation({ summary: 'OpenAI-compatible: {model, messages, stream}; makes songs from the last user message.' })
   @ApiBody({ schema: { type: 'object', required: ['messages'], properties: { model: { type: 'string' }, stream: { type: 'boolean' }, messages: { type: 'array', items: { type: 'object' } } } } })
   async complete(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {

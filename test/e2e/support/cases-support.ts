@@ -105,6 +105,19 @@ export function routeDelta(before: { requests: Record<string, number> }, after: 
 }
 
 /**
+ * Calls the emulator's control API before the gateway exists (in `beforeGateway`), where the
+ * stack's own helpers are not available yet. Throws on a non-2xx answer.
+ */
+export async function emulatorControl(emulator: RunningEmulator, method: string, path: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${emulator.url}/__emulator${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+}
+
+/**
  * Creates `count` generations on an emulator account directly, as the account's owner would in
  * a browser; used to bring an account to the emulator's captcha gate before a test.
  */
@@ -212,7 +225,7 @@ export function recordConnections(): { hosts: () => string[]; stop: () => void }
     const [first, second] = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
     if (first && typeof first === 'object') {
       const options = first as { host?: string; path?: string };
-      hosts.push(options.path !== undefined ? `unix:${options.path}` : (options.host ?? 'localhost'));
+      hosts.push(typeof options.path === 'string' ? `unix:${options.path}` : (options.host ?? 'localhost'));
     } else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
       hosts.push(typeof second === 'string' ? second : 'localhost');
     }
