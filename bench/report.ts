@@ -12,8 +12,11 @@ export interface MachineInfo {
   kernel: string;
   node: string;
   git_commit: string;
-  /** Whether tracked files differed from the commit when the bench ran. */
-  git_dirty: boolean;
+  /**
+   * Whether src/ or the package files differed from the commit (untracked files included)
+   * when the bench started. The build in dist/ may be older still: see the report's warnings.
+   */
+  source_differs_from_commit: boolean;
   cpu_pinning: CpuPlan | null;
 }
 
@@ -33,7 +36,8 @@ export function machineInfo(root: string, pinning: CpuPlan | null): MachineInfo 
     kernel: release(),
     node: process.version,
     git_commit: git(['rev-parse', 'HEAD']) || 'unknown',
-    git_dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+    source_differs_from_commit:
+      git(['status', '--porcelain', '--', 'src', 'package.json', 'package-lock.json']) !== '',
     cpu_pinning: pinning,
   };
 }

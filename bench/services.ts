@@ -166,13 +166,18 @@ export async function startOtlpSink(settings: ServiceSettings): Promise<RunningS
   return { service, url };
 }
 
-/** Counters of the OTLP sink: export requests, spans inside them, and body bytes. */
-export async function sinkStats(
-  sink: RunningServer,
-): Promise<{ requests: number; spans: number; bytes: number }> {
+/** Counters of the OTLP sink: export requests, spans inside them, body bytes, content types. */
+export interface SinkStats {
+  requests: number;
+  spans: number;
+  bytes: number;
+  content_types: Record<string, number>;
+}
+
+export async function sinkStats(sink: RunningServer): Promise<SinkStats> {
   const response = await fetch(`${sink.url}/__sink/stats`, { signal: AbortSignal.timeout(5_000) });
 
-  return (await response.json()) as { requests: number; spans: number; bytes: number };
+  return (await response.json()) as SinkStats;
 }
 
 /**

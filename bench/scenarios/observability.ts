@@ -71,7 +71,8 @@ export async function observabilityCost(ctx: BenchContext): Promise<ScenarioOutc
         loaded: phases[0].settings,
         on_env: started.on.env,
         off_env: started.off.env,
-        exporter: 'OTLP/HTTP JSON to a discarding sink on 127.0.0.1, on the load generator CPU',
+        exporter:
+          'OTLP/HTTP in the gateway default encoding to a discarding sink on 127.0.0.1, on the load generator CPU',
       },
       figures: {
         cases: summaries,
@@ -81,6 +82,7 @@ export async function observabilityCost(ctx: BenchContext): Promise<ScenarioOutc
           export_requests: sinkAfter.requests - sinkBefore.requests,
           bytes: sinkAfter.bytes - sinkBefore.bytes,
           spans_per_request: spansPerRequest,
+          content_types: sinkAfter.content_types,
         },
       },
       tables: [figuresTable(summaries, spansPerRequest)],

@@ -25,12 +25,12 @@ export interface SubmitRequest {
 }
 
 /**
- * Account-level failures after which the next pool account is tried. A model refused on one
+ * Account-level failures after which the next pool account is tried. A model rejected on one
  * account's plan may be allowed on another's, so that rotates too.
  */
 const ROTATE_ON: ReadonlySet<string> = new Set([ErrorCode.InsufficientCredits, ErrorCode.CaptchaRequired, ErrorCode.AccountSessionInvalid, ErrorCode.AccountSessionMissing, ErrorCode.AccountRevoked, ErrorCode.ModelNotAllowed]);
 
-/** States that a successful submit ends: the account served again after its cool-down. */
+/** Account states that a successful submit ends, because the account served again after its cool-down. */
 const READMIT_FROM: ReadonlySet<string> = new Set(['captcha_required', 'no_credits', 'cooling_down']);
 
 /**

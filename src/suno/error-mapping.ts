@@ -103,7 +103,7 @@ function mapClerkStatus(err: UpstreamError): AppError {
     return new AppError({ ...base, status: 429, code: ErrorCode.RateLimited, detail: 'The auth upstream is rate limiting the account.', retryAfterS: retryAfterS(err, 30) });
   }
   if (err.isHtmlPage && status < 500) {
-    return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthUnreachable, detail: `The auth upstream${at(err)} answered ${status} with an HTML page instead of a Clerk response; check SUNO_AUTH_URL.` });
+    return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthUnreachable, detail: `The auth upstream${at(err)} returned ${status} with an HTML page instead of a Clerk response; check SUNO_AUTH_URL.` });
   }
   if (code === 'api_version_invalid' || status === 400) {
     return new AppError({ ...base, status: 502, code: ErrorCode.UpstreamAuthContractChanged, detail: `The auth upstream rejected the request format (${code ?? `status ${status}`}); check SUNO_AUTH_URL and the pinned Clerk versions.` });

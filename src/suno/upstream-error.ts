@@ -73,9 +73,9 @@ export class UpstreamError extends Error {
   }
 
   /**
-   * Failures that say the upstream is unhealthy. A 4xx answer does not count unless its body is
-   * an HTML page: that comes from whatever sits in front of the API (a retired host, a proxy,
-   * a bot wall), so the host is not serving the API.
+   * Failures that show the upstream is unhealthy. A 4xx response does not count unless its body
+   * is an HTML page, because that comes from whatever sits in front of the API (a retired host,
+   * a proxy, a bot wall), so the host is not serving the API.
    */
   get isServerSideFailure(): boolean {
     switch (this.kind) {

@@ -10,7 +10,12 @@ import { expectProblem } from './support/problem';
 
 jest.setTimeout(30_000);
 
-const SONG = { prompt: '[Verse]\nSalt on the window, tide in my sleep', title: 'Tide', tags: 'dream pop', mv: 'chirp-v3-5' };
+const SONG = {
+  prompt: '[Verse]\nSalt on the window, tide in my sleep',
+  title: 'Tide',
+  tags: 'dream pop',
+  mv: 'chirp-v3-5',
+};
 const UNAUTHORIZED = { detail: 'Unauthorized' };
 
 describe('flagged account', () => {
@@ -24,14 +29,16 @@ describe('flagged account', () => {
     await stack?.close();
   });
 
-  it('flags clips that carry the spoken warning and counts them', async () => {
+  it('flags and counts warned clips', async () => {
     const clean = await stack.request('POST', '/v1/generations?wait=true', { body: SONG });
     await stack.upsertEmulatorAccount({ id: DEFAULT_ACCOUNT.id, degraded: true });
 
     const flagged = await stack.request('POST', '/v1/generations?wait=true', { body: SONG });
 
     expect(clean.status).toBe(200);
-    expect(clean.body.clips.map((clip: { suspect_degraded: boolean }) => clip.suspect_degraded)).toEqual([false, false]);
+    expect(
+      clean.body.clips.map((clip: { suspect_degraded: boolean }) => clip.suspect_degraded),
+    ).toEqual([false, false]);
     expect(flagged.status).toBe(200);
     for (const clip of flagged.body.clips) {
       expect(clip.status).toBe('complete');
@@ -59,7 +66,7 @@ describe('OpenAI chat completions', () => {
     await stack?.close();
   });
 
-  it('rejects a body without messages in the OpenAI error shape', async () => {
+  it('rejects missing messages in OpenAI shape', async () => {
     const response = await stack.request('POST', '/v1/chat/completions', { body: { prompt: 'x' } });
 
     expect(response.status).toBe(400);
@@ -69,7 +76,7 @@ describe('OpenAI chat completions', () => {
     expect((await stack.stats()).requests.generate).toBe(0);
   });
 
-  it('answers a chat.completion with the songs', async () => {
+  it('returns a chat.completion with the songs', async () => {
     const response = await stack.request('POST', '/v1/chat/completions', {
       body: { model: 'suno-v3.5', messages: [{ role: 'user', content: 'song about rain' }] },
     });
@@ -78,24 +85,34 @@ describe('OpenAI chat completions', () => {
     expect(response.body.object).toBe('chat.completion');
     expect(response.body.model).toBe('suno-v3.5');
     expect(response.body.choices).toHaveLength(1);
-    expect(response.body.choices[0]).toMatchObject({ index: 0, finish_reason: 'stop', message: { role: 'assistant' } });
+    expect(response.body.choices[0]).toMatchObject({
+      index: 0,
+      finish_reason: 'stop',
+      message: { role: 'assistant' },
+    });
     expect(response.body.choices[0].message.content).toMatch(/is complete/);
     expect(response.body.choices[0].message.content.match(/\.mp3\)/g)).toHaveLength(2);
   });
 
-  it('streams keep-alive comments during the wait and ends with [DONE]', async () => {
+  it('streams keep-alives and ends with [DONE]', async () => {
     // The gateway writes a keep-alive comment every 5 s, so the song takes longer than that.
     await stack.patchEmulatorConfig({ generation_s: 6 });
 
     const response = await stack.request('POST', '/v1/chat/completions', {
-      body: { model: 'suno-v3.5', stream: true, messages: [{ role: 'user', content: 'song about rain' }] },
+      body: {
+        model: 'suno-v3.5',
+        stream: true,
+        messages: [{ role: 'user', content: 'song about rain' }],
+      },
     });
 
     expect(response.status).toBe(200);
     expect(response.contentType).toMatch(/^text\/event-stream/);
     const events = response.text.split('\n\n').filter((event) => event.length > 0);
     expect(events.filter((event) => event === ': keep-alive').length).toBeGreaterThanOrEqual(1);
-    const data = events.filter((event) => event.startsWith('data: ')).map((event) => event.slice('data: '.length));
+    const data = events
+      .filter((event) => event.startsWith('data: '))
+      .map((event) => event.slice('data: '.length));
     expect(data[data.length - 1]).toBe('[DONE]');
     const chunks = data.slice(0, -1).map((text) => JSON.parse(text));
     expect(chunks.length).toBeGreaterThanOrEqual(2);
@@ -120,8 +137,13 @@ describe('upstream error bodies', () => {
     await stack?.close();
   });
 
-  it('passes an upstream 400 on once, without a retry', async () => {
-    await stack.fault({ match: 'generate', action: 'status', status: 400, body: { detail: 'Prompt too long' } });
+  it('passes an upstream 400 without retry', async () => {
+    await stack.fault({
+      match: 'generate',
+      action: 'status',
+      status: 400,
+      body: { detail: 'Prompt too long' },
+    });
     const before = await stack.stats();
 
     const response = await stack.request('POST', '/v1/generations', { body: SONG });
@@ -132,7 +154,7 @@ describe('upstream error bodies', () => {
     expect(routeDelta(before, await stack.stats()).generate).toBe(1);
   });
 
-  it('reports a 403 with an empty body by status, never as undefined', async () => {
+  it('reports an empty 403 by status', async () => {
     await stack.fault({ match: 'generate', action: 'status', status: 403, body: '' });
     const before = await stack.stats();
 
@@ -143,7 +165,7 @@ describe('upstream error bodies', () => {
     expect(routeDelta(before, await stack.stats()).generate).toBe(1);
   });
 
-  it('keeps at most 1 KB of an upstream 500 body', async () => {
+  it('truncates an upstream 500 body to 1 KB', async () => {
     const body = JSON.stringify({ message: 'x', trace: 'frame '.repeat(600) });
     await stack.fault({ match: 'generate', action: 'status', status: 500, body });
 
@@ -168,11 +190,13 @@ describe('non-Latin text', () => {
     await stack?.close();
   });
 
-  it('keeps emoji and CJK text intact from request to clip', async () => {
+  it('keeps emoji and CJK text intact', async () => {
     const lyrics = '[Verse]\n雨の夜に 🌧️ 빗소리가 들려 🎶\n[Chorus]\n下雨天 ☔ 我想你';
     const title = '雨 🌧️ 비';
 
-    const created = await stack.request('POST', '/v1/generations?wait=true', { body: { prompt: lyrics, title, tags: 'city pop, 日本語', mv: 'chirp-v3-5' } });
+    const created = await stack.request('POST', '/v1/generations?wait=true', {
+      body: { prompt: lyrics, title, tags: 'city pop, 日本語', mv: 'chirp-v3-5' },
+    });
     const feed = await stack.request('GET', `/feed/${created.body.clips[0].id}`);
 
     expect(created.status).toBe(200);
@@ -192,14 +216,17 @@ describe('wait budget', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ emulator: { generationS: 60 }, env: { WAIT_BUDGET_MS: String(BUDGET_MS), WAIT_MAX_BUDGET_MS: String(MAX_BUDGET_MS) } });
+    stack = await startStack({
+      emulator: { generationS: 60 },
+      env: { WAIT_BUDGET_MS: String(BUDGET_MS), WAIT_MAX_BUDGET_MS: String(MAX_BUDGET_MS) },
+    });
   });
 
   afterAll(async () => {
     await stack?.close();
   });
 
-  it('answers 202 with clip states when the default budget ends', async () => {
+  it('returns 202 when the default budget ends', async () => {
     const started = Date.now();
 
     const response = await stack.request('POST', '/v1/generations?wait=true', { body: SONG });
@@ -216,10 +243,12 @@ describe('wait budget', () => {
     }
   });
 
-  it('caps a longer timeout_s at the configured maximum', async () => {
+  it('caps timeout_s at the maximum budget', async () => {
     const started = Date.now();
 
-    const response = await stack.request('POST', '/v1/generations?wait=true&timeout_s=600', { body: SONG });
+    const response = await stack.request('POST', '/v1/generations?wait=true&timeout_s=600', {
+      body: SONG,
+    });
     const elapsedMs = Date.now() - started;
 
     expect(response.status).toBe(202);
@@ -233,14 +262,17 @@ describe('generation that never finishes', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ emulator: { generationS: 600 }, env: { GENERATION_MAX_AGE_MS: String(MAX_AGE_MS) } });
+    stack = await startStack({
+      emulator: { generationS: 600 },
+      env: { GENERATION_MAX_AGE_MS: String(MAX_AGE_MS) },
+    });
   });
 
   afterAll(async () => {
     await stack?.close();
   });
 
-  it('ends as timeout after the maximum age and stops polling', async () => {
+  it('stops polling at the maximum age', async () => {
     const created = await stack.request('POST', '/v1/generations', { body: SONG });
 
     const finished = await eventually(
@@ -256,7 +288,10 @@ describe('generation that never finishes', () => {
     const feedCalls = (await stack.stats()).requests.feed;
     // Ten poll intervals of the harness (100 ms each).
     await sleep(1_000);
-    const awaited = await stack.request('GET', `/v1/generations/${created.body.id}?wait=true&timeout_s=10`);
+    const awaited = await stack.request(
+      'GET',
+      `/v1/generations/${created.body.id}?wait=true&timeout_s=10`,
+    );
 
     expect(created.status).toBe(202);
     expect(finished.status).toBe(200);
@@ -286,11 +321,19 @@ describe('expired token on every path', () => {
     await stack?.close();
   });
 
-  it('refreshes once and extends with the task the upstream requires', async () => {
-    await stack.fault({ match: 'generate', action: 'status', status: 401, body: UNAUTHORIZED, count: 1 });
+  it('extend refreshes once and sends task extend', async () => {
+    await stack.fault({
+      match: 'generate',
+      action: 'status',
+      status: 401,
+      body: UNAUTHORIZED,
+      count: 1,
+    });
     const before = await stack.stats();
 
-    const extended = await stack.request('POST', `/v1/clips/${song.clips[0].id}/extend?wait=true`, { body: { continue_at: 1.5, prompt: '[Bridge]\nThe tide turns', mv: 'chirp-v3-5' } });
+    const extended = await stack.request('POST', `/v1/clips/${song.clips[0].id}/extend?wait=true`, {
+      body: { continue_at: 1.5, prompt: '[Bridge]\nThe tide turns', mv: 'chirp-v3-5' },
+    });
 
     expect(extended.status).toBe(200);
     expect(extended.body.kind).toBe('extend');
@@ -307,13 +350,29 @@ describe('expired token on every path', () => {
     ['concat', 'concat', () => ['POST', `/v1/clips/${song.extended.clips[0].id}/concat`]],
     ['lyrics submit', 'lyrics_submit', () => ['POST', '/v1/lyrics']],
     ['clip read', 'clip', () => ['GET', `/v1/clips/${song.clips[0].id}`]],
-    ['aligned lyrics', 'aligned_lyrics', () => ['GET', `/v1/clips/${song.clips[0].id}/aligned-lyrics`]],
+    [
+      'aligned lyrics',
+      'aligned_lyrics',
+      () => ['GET', `/v1/clips/${song.clips[0].id}/aligned-lyrics`],
+    ],
   ] as const)('refreshes once and replays a 401 on %s', async (_name, route, target) => {
     const [method, path] = target();
-    await stack.fault({ match: route, action: 'status', status: 401, body: UNAUTHORIZED, count: 1 });
+    await stack.fault({
+      match: route,
+      action: 'status',
+      status: 401,
+      body: UNAUTHORIZED,
+      count: 1,
+    });
     const before = await stack.stats();
 
-    const response = await stack.request(method, path, method === 'POST' && route === 'lyrics_submit' ? { body: { prompt: 'the sea at night' } } : {});
+    const response = await stack.request(
+      method,
+      path,
+      method === 'POST' && route === 'lyrics_submit'
+        ? { body: { prompt: 'the sea at night' } }
+        : {},
+    );
 
     expect(response.status).toBeLessThan(300);
     const after = await stack.stats();

@@ -1,7 +1,7 @@
 /**
  * Sign-in trouble that users of other Suno gateways met, replayed against the emulator's
  * Clerk: signed-out and rejected sessions, a retired auth host, a changed request format, a
- * Clerk JS version that Clerk refuses, a flaky first login, token answers without a JWT, and
+ * Clerk JS version that Clerk rejects, a flaky first login, token responses without a JWT, and
  * an outage followed by recovery.
  */
 import { DEFAULT_ACCOUNT } from '../emulator';
@@ -22,9 +22,21 @@ import { expectProblem } from './support/problem';
 
 jest.setTimeout(30_000);
 
-const SONG = { prompt: '[Verse]\nLanterns on the water', title: 'Lanterns', tags: 'folk', mv: 'chirp-v3-5' };
-const STUDIO_401_ONCE = { match: 'billing', action: 'status', status: 401, body: { detail: 'Unauthorized' }, count: 1 } as const;
-const OLD_HOST_PAGE = '<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>';
+const SONG = {
+  prompt: '[Verse]\nLanterns on the water',
+  title: 'Lanterns',
+  tags: 'folk',
+  mv: 'chirp-v3-5',
+};
+const STUDIO_401_ONCE = {
+  match: 'billing',
+  action: 'status',
+  status: 401,
+  body: { detail: 'Unauthorized' },
+  count: 1,
+} as const;
+const OLD_HOST_PAGE =
+  '<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>';
 
 function clerkError(code: string): { errors: { code: string; message: string }[] } {
   return { errors: [{ code, message: code }] };
@@ -37,7 +49,8 @@ describe('signed-out account in a pool', () => {
     stack = await startPool({
       accounts: [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
       emulator: { generationS: 1 },
-      beforeGateway: (emulator) => emulatorControl(emulator, 'POST', '/accounts', { id: 'a', signed_out: true }),
+      beforeGateway: (emulator) =>
+        emulatorControl(emulator, 'POST', '/accounts', { id: 'a', signed_out: true }),
     });
   });
 
@@ -45,7 +58,7 @@ describe('signed-out account in a pool', () => {
     await stack?.close();
   });
 
-  it('serves from another account and reports needs_relogin', async () => {
+  it('serves others and reports needs_relogin', async () => {
     const views = await accountViews(stack);
     const before = await stack.stats();
 
@@ -60,14 +73,24 @@ describe('signed-out account in a pool', () => {
     expect(credits.status).toBe(200);
     expect(credits.body.accounts.map((a: { id: string }) => a.id)).toEqual(['b', 'c']);
     expect(routeDelta(before, await stack.stats()).generate).toBe(1);
-    expect(await metricValue(stack, 'suno_account_state', { account: 'a', state: 'needs_relogin' })).toBe(1);
-    expect(await metricValue(stack, 'suno_account_state', { account: 'a', state: 'active' })).toBe(0);
+    expect(
+      await metricValue(stack, 'suno_account_state', { account: 'a', state: 'needs_relogin' }),
+    ).toBe(1);
+    expect(await metricValue(stack, 'suno_account_state', { account: 'a', state: 'active' })).toBe(
+      0,
+    );
   });
 
-  it('hands a generate to the next account after a sign-out elsewhere', async () => {
+  it('moves a generate off a signed-out account', async () => {
     await stack.upsertEmulatorAccount({ id: 'b', signed_out: true });
     // The studio rejects b's token once, so the gateway must ask Clerk and learn of the sign-out.
-    await stack.fault({ match: 'generate', action: 'status', status: 401, body: { detail: 'Unauthorized' }, count: 1 });
+    await stack.fault({
+      match: 'generate',
+      action: 'status',
+      status: 401,
+      body: { detail: 'Unauthorized' },
+      count: 1,
+    });
     const before = await stack.stats();
 
     const created = await stack.request('POST', '/v1/generations', { body: SONG });
@@ -92,8 +115,13 @@ describe('Clerk rejecting the session', () => {
     await stack?.close();
   });
 
-  it('marks the account expired after one refresh and one rediscovery', async () => {
-    await stack.fault({ match: 'clerk_token', action: 'status', status: 401, body: clerkError('authentication_invalid') });
+  it('expires the account after one rediscovery', async () => {
+    await stack.fault({
+      match: 'clerk_token',
+      action: 'status',
+      status: 401,
+      body: clerkError('authentication_invalid'),
+    });
     await stack.fault(STUDIO_401_ONCE);
     const before = await stack.stats();
 
@@ -102,7 +130,11 @@ describe('Clerk rejecting the session', () => {
     expectProblem(response, 503, 'ACCOUNT_SESSION_INVALID');
     expect(response.body.upstream_status).toBe(401);
     // One studio call: the replay is not sent without a new token.
-    expect(routeDelta(before, await stack.stats())).toEqual({ billing: 1, clerk_token: 2, clerk_client: 1 });
+    expect(routeDelta(before, await stack.stats())).toEqual({
+      billing: 1,
+      clerk_token: 2,
+      clerk_client: 1,
+    });
     const views = await accountViews(stack);
     expect(views.default.state).toBe('expired');
     expect(views.default.state_reason).toContain('authentication_invalid');
@@ -117,7 +149,14 @@ describe('retired auth host', () => {
   beforeAll(async () => {
     oldHost = await startFixedServer(403, OLD_HOST_PAGE, 'text/html; charset=utf-8');
     // Without background refreshes, only requests call the host, so the breaker count is exact.
-    stack = await startStack({ env: { SUNO_AUTH_URL: oldHost.url, BREAKER_THRESHOLD: '3', BREAKER_OPEN_MS: '60000', SESSION_BACKGROUND_REFRESH: 'false' } });
+    stack = await startStack({
+      env: {
+        SUNO_AUTH_URL: oldHost.url,
+        BREAKER_THRESHOLD: '3',
+        BREAKER_OPEN_MS: '60000',
+        SESSION_BACKGROUND_REFRESH: 'false',
+      },
+    });
   });
 
   afterAll(async () => {
@@ -125,7 +164,7 @@ describe('retired auth host', () => {
     await oldHost?.close();
   });
 
-  it('names the host and never generates without a token', async () => {
+  it('names the host without generating', async () => {
     const host = new URL(oldHost.url).host;
 
     const views = await accountViews(stack);
@@ -142,16 +181,16 @@ describe('retired auth host', () => {
     expect((await stack.stats()).requests.generate).toBe(0);
   });
 
-  it('stops calling the host once the auth breaker opens', async () => {
-    const answers = [];
-    while (answers.length < 8 && answers[answers.length - 1]?.body?.code !== 'CIRCUIT_OPEN') {
-      answers.push(await stack.request('GET', '/v1/credits'));
+  it('open auth breaker stops host calls', async () => {
+    const responses = [];
+    while (responses.length < 8 && responses[responses.length - 1]?.body?.code !== 'CIRCUIT_OPEN') {
+      responses.push(await stack.request('GET', '/v1/credits'));
     }
     const seen = oldHost.requests.length;
 
     const later = await stack.request('GET', '/v1/credits');
 
-    expect(answers[answers.length - 1].body.code).toBe('CIRCUIT_OPEN');
+    expect(responses[responses.length - 1].body.code).toBe('CIRCUIT_OPEN');
     expectProblem(later, 503, 'CIRCUIT_OPEN');
     expect(oldHost.requests.length).toBe(seen);
     expect((await stack.stats()).requests.generate).toBe(0);
@@ -166,7 +205,13 @@ describe('Clerk request format', () => {
       env: { SESSION_BACKGROUND_REFRESH: 'false' },
       beforeGateway: async (emulator) => {
         await emulatorControl(emulator, 'PATCH', '/config', { require_api_version: true });
-        await emulatorControl(emulator, 'POST', '/faults', { match: 'clerk_client', action: 'status', status: 400, body: clerkError('api_version_invalid'), count: 1 });
+        await emulatorControl(emulator, 'POST', '/faults', {
+          match: 'clerk_client',
+          action: 'status',
+          status: 400,
+          body: clerkError('api_version_invalid'),
+          count: 1,
+        });
       },
     });
   });
@@ -175,7 +220,7 @@ describe('Clerk request format', () => {
     await stack?.close();
   });
 
-  it('reports a rejected format from the first login in readiness', async () => {
+  it('readiness reports the rejected boot login', async () => {
     const ready = await stack.request('GET', '/health/ready', { auth: false });
     const startup = await stack.request('GET', '/health/startup', { auth: false });
 
@@ -186,7 +231,7 @@ describe('Clerk request format', () => {
     expect(views.default.state).toBe('auth_unreachable');
   });
 
-  it('logs in with the pinned API version that Clerk requires', async () => {
+  it('sends the pinned Clerk API version', async () => {
     const response = await stack.request('GET', '/v1/credits');
 
     expect(response.status).toBe(200);
@@ -195,7 +240,12 @@ describe('Clerk request format', () => {
 
   it('returns UPSTREAM_AUTH_CONTRACT_CHANGED and logs one transition', async () => {
     const transitionsBefore = transitions(stack, 'default').length;
-    await stack.fault({ match: 'clerk_token', action: 'status', status: 400, body: clerkError('api_version_invalid') });
+    await stack.fault({
+      match: 'clerk_token',
+      action: 'status',
+      status: 400,
+      body: clerkError('api_version_invalid'),
+    });
     await stack.fault({ ...STUDIO_401_ONCE, count: 4 });
 
     const responses = [];
@@ -218,11 +268,12 @@ describe('pinned Clerk JS version', () => {
   async function startWithVersion(version: string): Promise<Stack> {
     return startStack({
       env: { SUNO_CLERK_JS_VERSION: version, SESSION_BACKGROUND_REFRESH: 'false' },
-      beforeGateway: (emulator) => emulatorControl(emulator, 'PATCH', '/config', { max_clerk_js_version: MAX_ACCEPTED }),
+      beforeGateway: (emulator) =>
+        emulatorControl(emulator, 'PATCH', '/config', { max_clerk_js_version: MAX_ACCEPTED }),
     });
   }
 
-  it('logs in with an accepted version and connects nowhere else', async () => {
+  it('logs in without contacting other hosts', async () => {
     const connections = recordConnections();
     let stack: Stack | undefined;
     try {
@@ -243,7 +294,7 @@ describe('pinned Clerk JS version', () => {
     expect(hosts.filter((host) => !['127.0.0.1', '::1', 'localhost'].includes(host))).toEqual([]);
   });
 
-  it('reports the session as rejected when the configured version is refused', async () => {
+  it('rejected version marks the session expired', async () => {
     const stack = await startWithVersion('5.35.0');
     try {
       const credits = await stack.request('GET', '/v1/credits');
@@ -266,7 +317,13 @@ describe('flaky first login', () => {
     stack = await startStack({
       env: { SESSION_BACKGROUND_REFRESH: 'false' },
       // Three 503s use up the three attempts of the boot login's client call.
-      beforeGateway: (emulator) => emulatorControl(emulator, 'POST', '/faults', { match: 'clerk_client', action: 'status', status: 503, count: 3 }),
+      beforeGateway: (emulator) =>
+        emulatorControl(emulator, 'POST', '/faults', {
+          match: 'clerk_client',
+          action: 'status',
+          status: 503,
+          count: 3,
+        }),
     });
   });
 
@@ -274,7 +331,7 @@ describe('flaky first login', () => {
     await stack?.close();
   });
 
-  it('logs in again on the next request after a failed boot login', async () => {
+  it('retries the login on the next request', async () => {
     const afterBoot = await accountViews(stack);
 
     const response = await stack.request('GET', '/v1/credits');
@@ -288,8 +345,11 @@ describe('flaky first login', () => {
     expect(stats.tokens_minted).toBe(1);
   });
 
-  it('finds the new session after the tokens route rejects the old one', async () => {
-    await stack.upsertEmulatorAccount({ id: DEFAULT_ACCOUNT.id, session_id: 'sess_replacedByAnotherLogin01' });
+  it('rediscovers a replaced session', async () => {
+    await stack.upsertEmulatorAccount({
+      id: DEFAULT_ACCOUNT.id,
+      session_id: 'sess_replacedByAnotherLogin01',
+    });
     const before = await stack.stats();
 
     const response = await stack.request('GET', '/v1/credits');
@@ -305,16 +365,28 @@ describe('background refresh after failures', () => {
   const BASE_MS = 100;
   const MAX_MS = 800;
 
-  it('spaces retries with growing delays up to the cap', async () => {
+  it('backs off up to the cap', async () => {
     const stack = await startStack({
-      env: { SESSION_RETRY_BASE_MS: String(BASE_MS), SESSION_RETRY_MAX_MS: String(MAX_MS), RETRY_MAX_ATTEMPTS: '1' },
-      beforeGateway: (emulator) => emulatorControl(emulator, 'POST', '/faults', { match: 'clerk_client', action: 'status', status: 503 }),
+      env: {
+        SESSION_RETRY_BASE_MS: String(BASE_MS),
+        SESSION_RETRY_MAX_MS: String(MAX_MS),
+        RETRY_MAX_ATTEMPTS: '1',
+      },
+      beforeGateway: (emulator) =>
+        emulatorControl(emulator, 'POST', '/faults', {
+          match: 'clerk_client',
+          action: 'status',
+          status: 503,
+        }),
     });
     try {
       await sleep(4_000);
       const times = stack
         .logs()
-        .filter((line) => typeof line.msg === 'string' && line.msg.startsWith('background token refresh failed'))
+        .filter(
+          (line) =>
+            typeof line.msg === 'string' && line.msg.startsWith('background token refresh failed'),
+        )
         .map((line) => Date.parse(String(line.time)));
 
       const gaps = times.slice(1).map((t, i) => t - times[i]);
@@ -330,11 +402,15 @@ describe('background refresh after failures', () => {
   });
 });
 
-describe('token answers without a JWT', () => {
+describe('token responses without a JWT', () => {
   let stack: Stack;
 
   beforeAll(async () => {
     stack = await startStack({ env: { SESSION_BACKGROUND_REFRESH: 'false' } });
+  });
+
+  afterEach(async () => {
+    await stack?.clearFaults();
   });
 
   afterAll(async () => {
@@ -359,7 +435,11 @@ describe('token answers without a JWT', () => {
     expect(view.last_refresh_error).toEqual(expect.any(String));
     const ready = await stack.request('GET', '/health/ready', { auth: false });
     expect(ready.status).toBe(200);
-    expect(ready.body.details.accounts.accounts[0]).toMatchObject({ id: 'default', has_token: true, token_expires_at: tokenBefore });
+    expect(ready.body.details.accounts.accounts[0]).toMatchObject({
+      id: 'default',
+      has_token: true,
+      token_expires_at: tokenBefore,
+    });
     expect(ready.body.details.accounts.accounts[0].last_refresh_error).toEqual(expect.any(String));
 
     await stack.clearFaults();
@@ -376,16 +456,24 @@ describe('Clerk outage and recovery', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ env: { SESSION_RETRY_BASE_MS: '200', SESSION_RETRY_MAX_MS: String(RETRY_MAX_MS) } });
+    stack = await startStack({
+      env: { SESSION_RETRY_BASE_MS: '200', SESSION_RETRY_MAX_MS: String(RETRY_MAX_MS) },
+    });
   });
 
   afterAll(async () => {
     await stack?.close();
   });
 
-  it('shows each transition once and recovers without client traffic', async () => {
+  it('logs each transition and recovers alone', async () => {
     const startedAt = Date.now();
-    await stack.fault({ match: 'clerk_token', action: 'status', status: 401, body: clerkError('authentication_invalid'), duration_ms: OUTAGE_MS });
+    await stack.fault({
+      match: 'clerk_token',
+      action: 'status',
+      status: 401,
+      body: clerkError('authentication_invalid'),
+      duration_ms: OUTAGE_MS,
+    });
     await stack.fault(STUDIO_401_ONCE);
 
     const failed = await stack.request('GET', '/v1/credits');
@@ -411,14 +499,21 @@ describe('Clerk outage and recovery', () => {
     expect(recovered.last_refresh_error).toBeNull();
     expect(recovered.circuit_breakers).toEqual(expect.any(Array));
 
-    const lines = transitions(stack, 'default').filter((line) => Date.parse(String(line.time)) >= startedAt - 5);
+    const lines = transitions(stack, 'default').filter(
+      (line) => Date.parse(String(line.time)) >= startedAt - 5,
+    );
     expect(lines.map((line) => [line.from, line.to])).toEqual([
       ['active', 'expired'],
       ['expired', 'active'],
     ]);
     const ready = await stack.request('GET', '/health/ready', { auth: false });
     expect(ready.status).toBe(200);
-    expect(ready.body.details.accounts.accounts[0]).toMatchObject({ state: 'active', last_refresh_error: null });
-    expect(await metricValue(stack, 'suno_account_state', { account: 'default', state: 'active' })).toBe(1);
+    expect(ready.body.details.accounts.accounts[0]).toMatchObject({
+      state: 'active',
+      last_refresh_error: null,
+    });
+    expect(
+      await metricValue(stack, 'suno_account_state', { account: 'default', state: 'active' }),
+    ).toBe(1);
   });
 });

@@ -35,16 +35,28 @@ export interface PoolStack extends Stack {
  */
 export async function startPool(options: PoolOptions): Promise<PoolStack> {
   const tag = randomBytes(6).toString('hex');
-  const clientValues = Object.fromEntries(options.accounts.map((a) => [a.id, `pool-${a.id}-${tag}`]));
+  const clientValues = Object.fromEntries(
+    options.accounts.map((a) => [a.id, `pool-${a.id}-${tag}`]),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'suno-cases-'));
   const file = join(dir, 'accounts.json');
-  writeFileSync(file, JSON.stringify(options.accounts.map((a) => ({ id: a.id, cookie: `__client=${clientValues[a.id]}` }))));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      options.accounts.map((a) => ({ id: a.id, cookie: `__client=${clientValues[a.id]}` })),
+    ),
+  );
   try {
     const stack = await startStack({
       ...options,
       emulator: {
         ...options.emulator,
-        accounts: options.accounts.map((a) => ({ id: a.id, cookie: clientValues[a.id], credits: a.credits, plan: a.plan })),
+        accounts: options.accounts.map((a) => ({
+          id: a.id,
+          cookie: clientValues[a.id],
+          credits: a.credits,
+          plan: a.plan,
+        })),
       },
       env: { SUNO_ACCOUNTS_FILE: file, ...options.env },
     });
@@ -69,32 +81,50 @@ export async function startPool(options: PoolOptions): Promise<PoolStack> {
 /** `GET /v1/accounts` as a map from account id to its view. */
 export async function accountViews(stack: Stack): Promise<Record<string, Record<string, any>>> {
   const response = await stack.request('GET', '/v1/accounts');
-  if (response.status !== 200) throw new Error(`GET /v1/accounts answered ${response.status}: ${response.text}`);
+  if (response.status !== 200)
+    throw new Error(`GET /v1/accounts returned ${response.status}: ${response.text}`);
 
-  return Object.fromEntries((response.body.accounts as Record<string, any>[]).map((a) => [a.id, a]));
+  return Object.fromEntries(
+    (response.body.accounts as Record<string, any>[]).map((a) => [a.id, a]),
+  );
 }
 
-/** The gateway's account state transition log lines for one account, oldest first. */
+/** Returns the gateway's account state transition log lines for one account, oldest first. */
 export function transitions(stack: Stack, accountId: string): Record<string, any>[] {
-  return stack.logs().filter((line) => line.account === accountId && typeof line.to === 'string' && typeof line.from === 'string');
+  return stack
+    .logs()
+    .filter(
+      (line) =>
+        line.account === accountId && typeof line.to === 'string' && typeof line.from === 'string',
+    );
 }
 
 /** Reads one sample of the Prometheus exposition; 0 when the series does not exist yet. */
-export async function metricValue(stack: Stack, name: string, labels: Record<string, string>): Promise<number> {
+export async function metricValue(
+  stack: Stack,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const response = await stack.request('GET', '/metrics', { auth: false });
-  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`GET /metrics returned ${response.status}`);
   for (const line of response.text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value))
+      return Number(match[3]);
   }
 
   return 0;
 }
 
 /** Difference of the emulator's per-route request counts between two stats snapshots. */
-export function routeDelta(before: { requests: Record<string, number> }, after: { requests: Record<string, number> }): Record<string, number> {
+export function routeDelta(
+  before: { requests: Record<string, number> },
+  after: { requests: Record<string, number> },
+): Record<string, number> {
   const delta: Record<string, number> = {};
   for (const [route, count] of Object.entries(after.requests)) {
     const change = count - (before.requests[route] ?? 0);
@@ -106,25 +136,40 @@ export function routeDelta(before: { requests: Record<string, number> }, after: 
 
 /**
  * Calls the emulator's control API before the gateway exists (in `beforeGateway`), where the
- * stack's own helpers are not available yet. Throws on a non-2xx answer.
+ * stack's own helpers are not available yet. Throws on a non-2xx response.
  */
-export async function emulatorControl(emulator: RunningEmulator, method: string, path: string, body?: unknown): Promise<void> {
+export async function emulatorControl(
+  emulator: RunningEmulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<void> {
   const response = await fetch(`${emulator.url}/__emulator${path}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`emulator control ${method} ${path} answered ${response.status}: ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(
+      `emulator control ${method} ${path} returned ${response.status}: ${await response.text()}`,
+    );
 }
 
 /**
  * Creates `count` generations on an emulator account directly, as the account's owner would in
- * a browser; used to bring an account to the emulator's captcha gate before a test.
+ * a browser. Tests use it to bring an account to the emulator's captcha gate.
  */
-export async function generateDirectly(emulator: RunningEmulator, clientValue: string, count: number): Promise<void> {
+export async function generateDirectly(
+  emulator: RunningEmulator,
+  clientValue: string,
+  count: number,
+): Promise<void> {
   const account = emulator.state.findAccountByClient(clientValue);
   if (!account) throw new Error('no emulator account has this __client value');
-  const minted = await fetch(`${emulator.url}/v1/client/sessions/${account.sessionId}/tokens`, { method: 'POST', headers: { authorization: clientValue } });
+  const minted = await fetch(`${emulator.url}/v1/client/sessions/${account.sessionId}/tokens`, {
+    method: 'POST',
+    headers: { authorization: clientValue },
+  });
   const { jwt } = (await minted.json()) as { jwt: string };
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${emulator.url}/api/generate/v2/`, {
@@ -132,11 +177,12 @@ export async function generateDirectly(emulator: RunningEmulator, clientValue: s
       headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
       body: JSON.stringify({ gpt_description_prompt: `a warm-up song ${i}`, mv: 'chirp-v3-5' }),
     });
-    if (response.status !== 200) throw new Error(`direct generate answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 200)
+      throw new Error(`direct generate returned ${response.status}: ${await response.text()}`);
   }
 }
 
-/** A plain HTTP server on 127.0.0.1 that counts requests and answers each with `answer`. */
+/** A plain HTTP server on 127.0.0.1 that records each request line. */
 export interface CountingServer {
   url: string;
   /** Request lines (`METHOD target`) in arrival order. */
@@ -144,8 +190,12 @@ export interface CountingServer {
   close(): Promise<void>;
 }
 
-/** Stands in for a retired host: every path answers with the same status and body. */
-export function startFixedServer(status: number, body: string, contentType: string): Promise<CountingServer> {
+/** Starts a stand-in for a retired host, which returns the same status and body on every path. */
+export function startFixedServer(
+  status: number,
+  body: string,
+  contentType: string,
+): Promise<CountingServer> {
   return listen((requests) =>
     http.createServer((req, res) => {
       requests.push(`${req.method} ${req.url}`);
@@ -156,10 +206,9 @@ export function startFixedServer(status: number, body: string, contentType: stri
 }
 
 /**
- * A forward proxy for plain-HTTP targets: it takes requests whose target is an absolute URL,
- * sends them on without keep-alive, and streams the answer back. CONNECT is refused, and a
- * request with a relative target gets 400, so a client that bypasses or misuses the proxy
- * shows up in `requests`.
+ * Starts a forward proxy for plain-HTTP targets. It takes requests whose target is an absolute
+ * URL, sends them on without keep-alive and streams the response back. It rejects CONNECT and
+ * answers 400 to a relative target, so a client that bypasses or misuses it shows in `requests`.
  */
 export function startForwardProxy(): Promise<CountingServer> {
   return listen((requests) => {
@@ -177,10 +226,17 @@ export function startForwardProxy(): Promise<CountingServer> {
       delete headers['proxy-connection'];
       delete headers['proxy-authorization'];
       const upstream = http.request(
-        { hostname: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: req.method, headers: { ...headers, connection: 'close' }, agent: false },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
+        {
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: req.method,
+          headers: { ...headers, connection: 'close' },
+          agent: false,
+        },
+        (upstreamResponse) => {
+          res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+          upstreamResponse.pipe(res);
         },
       );
       upstream.on('error', () => res.destroy());
@@ -225,7 +281,9 @@ export function recordConnections(): { hosts: () => string[]; stop: () => void }
     const [first, second] = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
     if (first && typeof first === 'object') {
       const options = first as { host?: string; path?: string };
-      hosts.push(typeof options.path === 'string' ? `unix:${options.path}` : (options.host ?? 'localhost'));
+      hosts.push(
+        typeof options.path === 'string' ? `unix:${options.path}` : (options.host ?? 'localhost'),
+      );
     } else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
       hosts.push(typeof second === 'string' ? second : 'localhost');
     }
