@@ -5,6 +5,7 @@ import { SunoModule } from '../suno/suno.module';
 import { HealthController } from './health.controller';
 import { HealthIndicators } from './health.indicators';
 import { ShutdownState } from './shutdown-state';
+import { WaitRelease } from './wait-release';
 import { ShutdownService } from './shutdown.service';
 
 /** Probes and the shutdown sequence. The Redis client they check comes from the global RedisModule. */
@@ -12,7 +13,7 @@ import { ShutdownService } from './shutdown.service';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), SunoModule, GenerationModule],
   controllers: [HealthController],
-  providers: [ShutdownState, ShutdownService, HealthIndicators],
-  exports: [ShutdownState, ShutdownService],
+  providers: [ShutdownState, ShutdownService, HealthIndicators, WaitRelease],
+  exports: [ShutdownState, ShutdownService, WaitRelease],
 })
 export class HealthModule {}

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_CONFIG } from '../config/config.module';
 import { loadConfig } from '../config/load-config';
+import { WaitRelease } from './wait-release';
 import { ClipWatcher } from '../generation/clip-watcher';
 import { Generation } from '../generation/generation';
 import { Reconciler } from '../generation/reconciler';
@@ -148,6 +149,7 @@ async function startHarness(options: HarnessOptions): Promise<Harness> {
       ShutdownService,
       ShutdownState,
       ClipWatcher,
+      WaitRelease,
       ...(options.hungHook ? [HungHook] : []),
       { provide: APP_CONFIG, useValue: config },
       { provide: REDIS_CLIENT, useValue: null },

@@ -8,6 +8,7 @@ import { ClipWatcher } from '../generation/clip-watcher';
 import { flushTraces } from '../observability/tracing';
 import { REDIS_CLIENT } from './redis.provider';
 import { ShutdownState } from './shutdown-state';
+import { WaitRelease } from './wait-release';
 
 /** After the wait cap, released waits get this long to write their 202 before sockets are destroyed. */
 const RELEASE_GRACE_MS = 1_000;
@@ -54,6 +55,7 @@ export class ShutdownService {
   constructor(
     private readonly state: ShutdownState,
     private readonly watcher: ClipWatcher,
+    private readonly waits: WaitRelease,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(REDIS_CLIENT) private readonly redis?: Redis | null,
   ) {}
@@ -182,14 +184,13 @@ export class ShutdownService {
     );
 
     if (await settlesWithin(closed, waitCapMs)) return 0;
-    const released = this.watcher.releaseWaiters();
+    const released = this.watcher.releaseWaiters() + this.waits.release();
     this.logger.warn(
       { in_flight: this.inFlight, released_waits: released },
       `shutdown: wait cap of ${waitCapMs} ms reached; ending ${released} waits with their current state`,
     );
 
     if (await settlesWithin(closed, RELEASE_GRACE_MS)) return 0;
-    // TODO: lyrics waits poll on their own timer and are not released; such a request is cut here.
     const cut = this.inFlight;
     this.logger.warn(
       { in_flight: cut },

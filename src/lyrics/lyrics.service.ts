@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { WaitRelease } from '../health/wait-release';
 import { withSpan } from '../observability/tracing';
 import { AccountsService } from '../session/accounts.service';
 import { Account } from '../session/account';
@@ -26,6 +27,7 @@ export class LyricsService {
   constructor(
     private readonly studio: StudioApi,
     private readonly accounts: AccountsService,
+    private readonly waits: WaitRelease,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -58,8 +60,8 @@ export class LyricsService {
     return withSpan('lyrics.wait', {}, async () => {
       for (;;) {
         const view = await this.read(account, id);
-        if (TERMINAL.has(view.status) || Date.now() + pollIntervalMs > deadline) return view;
-        await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+        if (TERMINAL.has(view.status) || Date.now() + pollIntervalMs > deadline || this.waits.isReleased) return view;
+        await this.waits.sleep(pollIntervalMs);
       }
     });
   }
