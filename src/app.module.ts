@@ -38,7 +38,8 @@ export class AppModule {
         {
           provide: IdempotencyStore,
           inject: [REDIS_CLIENT],
-          useFactory: (redis: Redis | null) => (redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore()),
+          useFactory: (redis: Redis | null) =>
+            redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
         },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },

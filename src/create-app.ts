@@ -23,7 +23,12 @@ export interface CreateAppOptions {
 /** Builds the gateway without listening, so tests and `main.ts` share one setup. */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
   const { config } = options;
-  const root = createRootLogger({ level: config.log.level, pretty: config.log.pretty, destination: options.logDestination, serviceVersion: SERVICE_VERSION });
+  const root = createRootLogger({
+    level: config.log.level,
+    pretty: config.log.pretty,
+    destination: options.logDestination,
+    serviceVersion: SERVICE_VERSION,
+  });
   resetNestPinoRoot();
   const nestLogger = new Logger(new PinoLogger({ pinoHttp: { logger: root } }), {});
   // During shutdown the server keeps serving requests on open connections (no automatic 503),
@@ -38,7 +43,10 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     frameworkErrors: sendRoutingProblem,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger: nestLogger, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: nestLogger,
+    abortOnError: false,
+  });
   app.useLogger(nestLogger);
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -47,7 +55,14 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   registerRequestDeadline(fastify, { defaultTimeoutMs: config.upstream.readTimeoutMs * 3 });
   // JSON only: a text/plain body gets 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser(['text/plain']);
-  app.get(ShutdownService).attach(app, { flushLogs: () => new Promise<void>((resolve, reject) => root.flush((err) => (err ? reject(err) : resolve()))) });
+  app
+    .get(ShutdownService)
+    .attach(app, {
+      flushLogs: () =>
+        new Promise<void>((resolve, reject) =>
+          root.flush((err) => (err ? reject(err) : resolve())),
+        ),
+    });
 
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);
@@ -60,7 +75,9 @@ function setupSwagger(app: NestFastifyApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('suno-gateway')
-      .setDescription('REST gateway in front of Suno: songs, lyrics and credits. Errors are application/problem+json with a stable `code`.')
+      .setDescription(
+        'REST gateway in front of Suno: songs, lyrics and credits. Errors are application/problem+json with a stable `code`.',
+      )
       .setVersion(SERVICE_VERSION)
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of the API_KEYS' })
       .build(),

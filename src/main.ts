@@ -24,7 +24,9 @@ async function bootstrap(): Promise<void> {
   const shutdown = app.get(ShutdownService);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      void shutdown.run(signal, { onDeadline: () => process.exit(1) }).then((code) => process.exit(code));
+      void shutdown
+        .run(signal, { onDeadline: () => process.exit(1) })
+        .then((code) => process.exit(code));
     });
   }
   await app.listen({ port: config.server.port, host: config.server.host });

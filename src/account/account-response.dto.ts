@@ -1,10 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class BillingDto {
-  @ApiProperty({ description: 'Credits left (total_credits_left upstream).', nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Credits left (total_credits_left upstream).',
+    nullable: true,
+    type: Number,
+  })
   credits_left!: number | null;
 
-  @ApiProperty({ description: 'Billing period, e.g. month; null on free plans.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Billing period, e.g. month; null on free plans.',
+    nullable: true,
+    type: String,
+  })
   period!: string | null;
 
   @ApiProperty({ description: 'Credits per period.', nullable: true, type: Number })
@@ -20,7 +28,10 @@ export class AccountCreditsDto extends BillingDto {
 }
 
 export class CreditsResponseDto extends BillingDto {
-  @ApiProperty({ description: 'Each account whose billing could be read.', type: [AccountCreditsDto] })
+  @ApiProperty({
+    description: 'Each account whose billing could be read.',
+    type: [AccountCreditsDto],
+  })
   accounts!: AccountCreditsDto[];
 }
 
@@ -30,7 +41,18 @@ export class AccountResponseDto {
 
   @ApiProperty({
     description: 'Account state.',
-    enum: ['starting', 'active', 'expired', 'needs_relogin', 'captcha_required', 'revoked', 'no_credits', 'cooling_down', 'auth_unreachable', 'disabled'],
+    enum: [
+      'starting',
+      'active',
+      'expired',
+      'needs_relogin',
+      'captcha_required',
+      'revoked',
+      'no_credits',
+      'cooling_down',
+      'auth_unreachable',
+      'disabled',
+    ],
   })
   state!: string;
 
@@ -46,25 +68,54 @@ export class AccountResponseDto {
   @ApiProperty({ description: 'Whether the Clerk session id is known.' })
   session_id_known!: boolean;
 
-  @ApiProperty({ description: 'Expiry of the current session JWT (ISO 8601).', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Expiry of the current session JWT (ISO 8601).',
+    nullable: true,
+    type: String,
+  })
   token_expires_at!: string | null;
 
-  @ApiProperty({ description: 'Age of the current session JWT in seconds.', nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Age of the current session JWT in seconds.',
+    nullable: true,
+    type: Number,
+  })
   token_age_s!: number | null;
 
-  @ApiProperty({ description: 'Last successful token refresh (ISO 8601).', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Last successful token refresh (ISO 8601).',
+    nullable: true,
+    type: String,
+  })
   last_refresh_at!: string | null;
 
-  @ApiProperty({ description: 'Message of the last failed refresh, without secrets.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Message of the last failed refresh, without secrets.',
+    nullable: true,
+    type: String,
+  })
   last_refresh_error!: string | null;
 
-  @ApiProperty({ description: 'Credits left as last read from billing.', nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Credits left as last read from billing.',
+    nullable: true,
+    type: Number,
+  })
   credits_left!: number | null;
 
-  @ApiProperty({ description: 'Circuit breakers of the account, one per upstream (clerk, studio).', type: 'array', items: { type: 'object' } })
+  @ApiProperty({
+    description: 'Circuit breakers of the account, one per upstream (clerk, studio).',
+    type: 'array',
+    items: { type: 'object' },
+  })
   circuit_breakers!: unknown[];
 
-  @ApiProperty({ description: 'Running generations and queue of the account bulkhead.', nullable: true, type: 'object', additionalProperties: true })
+  @ApiProperty({
+    description: 'Running generations and queue of the account bulkhead.',
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+  })
   running_generations!: unknown;
 }
 

@@ -19,16 +19,23 @@ export class AccountController {
   ) {}
 
   @Get('credits')
-  @ApiOperation({ summary: 'Credits of the pool (sum) and of each account: credits_left, period, monthly_limit, monthly_usage.' })
+  @ApiOperation({
+    summary:
+      'Credits of the pool (sum) and of each account: credits_left, period, monthly_limit, monthly_usage.',
+  })
   @ApiResponse({ status: 200, type: CreditsResponseDto })
   getCredits(): Promise<CreditsView> {
     return this.credits.credits();
   }
 
   @Get('accounts')
-  @ApiOperation({ summary: 'State of each account: session, token expiry, credits, circuit breakers. No secrets.' })
+  @ApiOperation({
+    summary: 'State of each account: session, token expiry, credits, circuit breakers. No secrets.',
+  })
   @ApiResponse({ status: 200, type: AccountsResponseDto })
-  getAccounts(): { accounts: Array<AccountView & { circuit_breakers: unknown; running_generations: unknown }> } {
+  getAccounts(): {
+    accounts: Array<AccountView & { circuit_breakers: unknown; running_generations: unknown }>;
+  } {
     const breakers = this.resilience.breakers.snapshot();
     const bulkheads = this.resilience.bulkheads.snapshot();
 

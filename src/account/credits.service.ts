@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { MetricsService } from '../observability/metrics.service';
@@ -29,7 +35,9 @@ export class CreditsService implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     if (this.config.creditsRefreshMs === 0) return;
     this.timer = setInterval(() => {
-      this.credits().catch((err: unknown) => this.logger.warn({ err }, 'background credits refresh failed'));
+      this.credits().catch((err: unknown) =>
+        this.logger.warn({ err }, 'background credits refresh failed'),
+      );
     }, this.config.creditsRefreshMs);
     this.timer.unref();
   }
@@ -41,7 +49,12 @@ export class CreditsService implements OnApplicationBootstrap, OnApplicationShut
   async credits(): Promise<CreditsView> {
     const candidates = this.accounts.all().filter((a) => a.usable || a.state === 'no_credits');
     if (candidates.length === 0) this.accounts.pick();
-    const results = await Promise.allSettled(candidates.map(async (account) => ({ id: account.id, ...(await this.studio.billing(account)) })));
+    const results = await Promise.allSettled(
+      candidates.map(async (account) => ({
+        id: account.id,
+        ...(await this.studio.billing(account)),
+      })),
+    );
     const rows = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rows.length === 0 && failed) throw failed.reason;
@@ -62,9 +75,18 @@ export class CreditsService implements OnApplicationBootstrap, OnApplicationShut
     account.credits = row.credits_left;
     this.metrics.m.accountCredits.set({ account: row.id }, row.credits_left);
     if (row.credits_left < GENERATE_COST) {
-      this.accounts.transition(account, 'no_credits', `billing shows ${row.credits_left} credits left`, 10 * 60_000);
+      this.accounts.transition(
+        account,
+        'no_credits',
+        `billing shows ${row.credits_left} credits left`,
+        10 * 60_000,
+      );
     } else if (account.state === 'no_credits') {
-      this.accounts.transition(account, 'active', `billing shows ${row.credits_left} credits again`);
+      this.accounts.transition(
+        account,
+        'active',
+        `billing shows ${row.credits_left} credits again`,
+      );
       this.logger.log({ account: row.id }, `account ${row.id} has credits again`);
     }
   }

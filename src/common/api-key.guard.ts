@@ -29,13 +29,20 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic || this.config.auth.disabled) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const presented = bearerToken(request.headers.authorization);
     if (!presented) {
-      throw new AppError({ status: 401, code: ErrorCode.Unauthorized, detail: 'Missing API key; send Authorization: Bearer <key>.' });
+      throw new AppError({
+        status: 401,
+        code: ErrorCode.Unauthorized,
+        detail: 'Missing API key; send Authorization: Bearer <key>.',
+      });
     }
     const presentedDigest = digest(presented);
     let match: HashedKey | undefined;

@@ -24,34 +24,68 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof UpstreamError) return mapUpstreamError(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const code = HTTP_CODES[status] ?? (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed);
+    const code =
+      HTTP_CODES[status] ?? (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed);
     const detail = status === 404 ? 'No route matches this method and path.' : exception.message;
 
     return new AppError({ status, code, detail });
   }
   const fastifyError = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
-  if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return fromFastifyError(fastifyError.statusCode, String(fastifyError.code ?? ''), String(fastifyError.message ?? ''));
+  if (
+    typeof fastifyError?.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return fromFastifyError(
+      fastifyError.statusCode,
+      String(fastifyError.code ?? ''),
+      String(fastifyError.message ?? ''),
+    );
   }
 
-  return new AppError({ status: 500, code: ErrorCode.InternalError, detail: 'An unexpected error occurred; quote the request id when reporting it.', cause: exception });
+  return new AppError({
+    status: 500,
+    code: ErrorCode.InternalError,
+    detail: 'An unexpected error occurred; quote the request id when reporting it.',
+    cause: exception,
+  });
 }
 
 function fromFastifyError(status: number, code: string, message: string): AppError {
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new AppError({ status: 415, code: ErrorCode.UnsupportedMediaType, detail: 'The request body must be JSON (Content-Type: application/json).' });
+    return new AppError({
+      status: 415,
+      code: ErrorCode.UnsupportedMediaType,
+      detail: 'The request body must be JSON (Content-Type: application/json).',
+    });
   }
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new AppError({ status: 413, code: ErrorCode.PayloadTooLarge, detail: 'The request body is larger than the configured limit.' });
+    return new AppError({
+      status: 413,
+      code: ErrorCode.PayloadTooLarge,
+      detail: 'The request body is larger than the configured limit.',
+    });
   }
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-    return new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'The request body is empty but Content-Type says JSON.' });
+    return new AppError({
+      status: 400,
+      code: ErrorCode.ValidationFailed,
+      detail: 'The request body is empty but Content-Type says JSON.',
+    });
   }
   if (status === 400 && /JSON/i.test(message)) {
-    return new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'The request body is not valid JSON.' });
+    return new AppError({
+      status: 400,
+      code: ErrorCode.ValidationFailed,
+      detail: 'The request body is not valid JSON.',
+    });
   }
 
-  return new AppError({ status, code: HTTP_CODES[status] ?? ErrorCode.ValidationFailed, detail: 'The request is invalid.' });
+  return new AppError({
+    status,
+    code: HTTP_CODES[status] ?? ErrorCode.ValidationFailed,
+    detail: 'The request is invalid.',
+  });
 }
 
 /** The one place that writes error responses. 5xx are logged once with the error. */
@@ -67,29 +101,54 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError, logger: Logger): void {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  error: AppError,
+  logger: Logger,
+): void {
   const requestId = request.observation?.ctx.requestId;
   // The request's completion line carries the code and, for 5xx, the error, so it is logged once.
-  const recorded = recordProblem(request, { code: error.code, status: error.status, error: error.cause ?? error });
+  const recorded = recordProblem(request, {
+    code: error.code,
+    status: error.status,
+    error: error.cause ?? error,
+  });
   if (error.status >= 500 && !recorded) {
-    logger.error({ err: error.cause ?? error, code: error.code, status: error.status }, `request failed with ${error.code}`);
+    logger.error(
+      { err: error.cause ?? error, code: error.code, status: error.status },
+      `request failed with ${error.code}`,
+    );
   }
   if (reply.sent) return;
   if (error.retryAfterS !== undefined) void reply.header('retry-after', String(error.retryAfterS));
-  void reply.status(error.status).header('content-type', 'application/problem+json').send(problemFrom(error, requestId));
+  void reply
+    .status(error.status)
+    .header('content-type', 'application/problem+json')
+    .send(problemFrom(error, requestId));
 }
 
 /**
  * Sends the problem body for errors that Fastify's router raises before any route or hook
  * runs: a malformed percent-encoding, or a path parameter over `maxParamLength`.
  */
-export function sendRoutingProblem(error: { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+export function sendRoutingProblem(
+  error: { code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const requestId = resolveRequestId(request.headers['x-request-id']);
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   const problem = new AppError({
     status: tooLong ? 414 : 400,
     code: ErrorCode.ValidationFailed,
-    detail: tooLong ? 'A path parameter is longer than the gateway accepts.' : 'The URL path is not valid; check its percent-encoding.',
+    detail: tooLong
+      ? 'A path parameter is longer than the gateway accepts.'
+      : 'The URL path is not valid; check its percent-encoding.',
   });
-  void reply.header('x-request-id', requestId).status(problem.status).header('content-type', 'application/problem+json').send(problemFrom(problem, requestId));
+  void reply
+    .header('x-request-id', requestId)
+    .status(problem.status)
+    .header('content-type', 'application/problem+json')
+    .send(problemFrom(problem, requestId));
 }

@@ -6,7 +6,13 @@ import { CreditsService } from '../account/credits.service';
 import { ClipsService } from '../generation/clips.service';
 import { GenerationService } from '../generation/generation.service';
 import { LyricsService } from '../lyrics/lyrics.service';
-import { CompatCustomGenerateDto, CompatDescriptionGenerateDto, CompatIdsParamDto, CompatLyricsDto, CompatSessionQueryDto } from './compat.dto';
+import {
+  CompatCustomGenerateDto,
+  CompatDescriptionGenerateDto,
+  CompatIdsParamDto,
+  CompatLyricsDto,
+  CompatSessionQueryDto,
+} from './compat.dto';
 import { toUpstreamBatch, toUpstreamClip } from './compat-shapes';
 import { LyricsIdParamDto } from '../lyrics/dto/lyrics.dto';
 
@@ -26,22 +32,39 @@ export class CompatController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Liveness answer of the original API: {code: 0, msg: "success", data: null}.' })
+  @ApiOperation({
+    summary: 'Liveness answer of the original API: {code: 0, msg: "success", data: null}.',
+  })
   root() {
     return { code: 0, msg: 'success', data: null };
   }
 
   @Post('generate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Custom mode generate (compat); with continue_clip_id it extends that clip.' })
+  @ApiOperation({
+    summary: 'Custom mode generate (compat); with continue_clip_id it extends that clip.',
+  })
   async generate(@Body() body: CompatCustomGenerateDto) {
     const mv = body.mv ?? 'chirp-v3-5';
     if (body.continue_clip_id) {
-      const answer = await this.generations.extend(body.continue_clip_id, { continue_at: body.continue_at ?? 0, prompt: body.prompt, title: body.title, tags: body.tags, mv }, NO_WAIT);
+      const answer = await this.generations.extend(
+        body.continue_clip_id,
+        {
+          continue_at: body.continue_at ?? 0,
+          prompt: body.prompt,
+          title: body.title,
+          tags: body.tags,
+          mv,
+        },
+        NO_WAIT,
+      );
 
       return toUpstreamBatch(answer.body);
     }
-    const answer = await this.generations.create({ prompt: body.prompt, title: body.title, tags: body.tags, mv }, NO_WAIT);
+    const answer = await this.generations.create(
+      { prompt: body.prompt, title: body.title, tags: body.tags, mv },
+      NO_WAIT,
+    );
 
     return toUpstreamBatch(answer.body);
   }
@@ -50,7 +73,14 @@ export class CompatController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Description mode generate (compat).' })
   async describe(@Body() body: CompatDescriptionGenerateDto) {
-    const answer = await this.generations.create({ gpt_description_prompt: body.gpt_description_prompt, make_instrumental: body.make_instrumental, mv: body.mv ?? 'chirp-v3-5' }, NO_WAIT);
+    const answer = await this.generations.create(
+      {
+        gpt_description_prompt: body.gpt_description_prompt,
+        make_instrumental: body.make_instrumental,
+        mv: body.mv ?? 'chirp-v3-5',
+      },
+      NO_WAIT,
+    );
 
     return toUpstreamBatch(answer.body);
   }
@@ -58,9 +88,17 @@ export class CompatController {
   @Get('feed/:ids')
   @ApiOperation({ summary: 'Clips by comma-separated ids, as a bare array (compat).' })
   async feed(@Param() params: CompatIdsParamDto, @Query() _query: CompatSessionQueryDto) {
-    const ids = params.ids.split(',').map((i) => i.trim()).filter((i) => i.length > 0);
+    const ids = params.ids
+      .split(',')
+      .map((i) => i.trim())
+      .filter((i) => i.length > 0);
     if (ids.length === 0 || ids.length > 50 || ids.some((i) => !UUID.test(i))) {
-      throw new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'ids must be 1 to 50 comma-separated clip UUIDs.', extra: { errors: [{ field: 'ids', message: 'must be comma-separated UUIDs' }] } });
+      throw new AppError({
+        status: 400,
+        code: ErrorCode.ValidationFailed,
+        detail: 'ids must be 1 to 50 comma-separated clip UUIDs.',
+        extra: { errors: [{ field: 'ids', message: 'must be comma-separated UUIDs' }] },
+      });
     }
     const view = await this.clips.many(ids);
 
@@ -85,10 +123,17 @@ export class CompatController {
   }
 
   @Get('get_credits')
-  @ApiOperation({ summary: 'Credits (compat): {credits_left, period, monthly_limit, monthly_usage}.' })
+  @ApiOperation({
+    summary: 'Credits (compat): {credits_left, period, monthly_limit, monthly_usage}.',
+  })
   async getCredits(@Query() _query: CompatSessionQueryDto) {
     const credits = await this.credits.credits();
 
-    return { credits_left: credits.credits_left, period: credits.period, monthly_limit: credits.monthly_limit, monthly_usage: credits.monthly_usage };
+    return {
+      credits_left: credits.credits_left,
+      period: credits.period,
+      monthly_limit: credits.monthly_limit,
+      monthly_usage: credits.monthly_usage,
+    };
   }
 }

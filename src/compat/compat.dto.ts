@@ -1,5 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNotEmpty, IsNumber, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { MODELS } from '../generation/model-limits';
 
 /** Body of the original Suno-API's POST /generate (custom mode). */
@@ -38,7 +47,9 @@ export class CompatCustomGenerateDto {
   @MaxLength(100)
   continue_clip_id?: string;
 
-  @ApiPropertyOptional({ description: 'Accepted for compatibility and ignored: the gateway picks the account.' })
+  @ApiPropertyOptional({
+    description: 'Accepted for compatibility and ignored: the gateway picks the account.',
+  })
   @IsOptional()
   session_id?: unknown;
 }

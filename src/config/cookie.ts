@@ -1,7 +1,6 @@
 /** Result of cleaning a cookie pasted from a browser's dev tools. */
 export type CookieCheck =
-  | { ok: true; cookie: string; clientToken: string }
-  | { ok: false; reason: string };
+  { ok: true; cookie: string; clientToken: string } | { ok: false; reason: string };
 
 /**
  * Trims what copy-paste adds around a cookie header (quotes, whitespace, newlines, a leading
@@ -11,7 +10,7 @@ export type CookieCheck =
 export function sanitizeCookie(raw: string): CookieCheck {
   let cookie = raw.trim();
   // Quotes and the header name come in either order depending on where the value was copied.
-  for (let previous = ''; previous !== cookie; ) {
+  for (let previous = ''; previous !== cookie;) {
     previous = cookie;
     if (/^cookie:/i.test(cookie)) cookie = cookie.slice('cookie:'.length).trim();
     if (cookie.length >= 2 && isQuote(cookie[0]) && cookie[cookie.length - 1] === cookie[0]) {
@@ -34,7 +33,8 @@ export function sanitizeCookie(raw: string): CookieCheck {
   if (!clientToken) {
     return {
       ok: false,
-      reason: 'has no __client cookie; copy the whole Cookie header of a request to the Clerk host (auth.suno.com) while signed in',
+      reason:
+        'has no __client cookie; copy the whole Cookie header of a request to the Clerk host (auth.suno.com) while signed in',
     };
   }
 

@@ -28,7 +28,9 @@ const HOUR = 3_600_000;
 
 /** Decodes a 256-bit key given as hex or base64. */
 export function decodeKey(value: string): Buffer | undefined {
-  const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  const bytes = /^[0-9a-f]{64}$/i.test(value)
+    ? Buffer.from(value, 'hex')
+    : Buffer.from(value, 'base64');
 
   return bytes.length === 32 ? bytes : undefined;
 }
@@ -101,7 +103,10 @@ export const envSchema = z.object({
   CAPTCHA_COOLDOWN_MS: int(0, 24 * HOUR).default(5 * 60_000),
   SESSION_ENCRYPTION_KEY: z
     .string()
-    .refine((v) => decodeKey(v) !== undefined, 'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)')
+    .refine(
+      (v) => decodeKey(v) !== undefined,
+      'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)',
+    )
     .optional(),
 
   WAIT_BUDGET_MS: int(0, 600_000).default(25_000),

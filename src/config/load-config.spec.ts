@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from './load-config';
 import { sanitizeCookie } from './cookie';
 
-const COOKIE = '__client=eyJhbGciOiJSUzI1NiJ9.eyJpZCI6ImNsaWVudF8xIn0.c2lnbmF0dXJl; __client_uat=1733300000';
+const COOKIE =
+  '__client=eyJhbGciOiJSUzI1NiJ9.eyJpZCI6ImNsaWVudF8xIn0.c2lnbmF0dXJl; __client_uat=1733300000';
 const VALID = { API_KEYS: 'ci:0123456789abcdef', SUNO_COOKIE: COOKIE };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -31,7 +32,13 @@ describe('loadConfig', () => {
   });
 
   it('lists every bad variable at once', () => {
-    const problems = problemsOf({ ...VALID, PORT: 'http', RETRY_BUDGET_RATIO: '2', SUNO_BASE_URL: 'ftp://x', LOG_LEVEL: 'loud' });
+    const problems = problemsOf({
+      ...VALID,
+      PORT: 'http',
+      RETRY_BUDGET_RATIO: '2',
+      SUNO_BASE_URL: 'ftp://x',
+      LOG_LEVEL: 'loud',
+    });
 
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toMatch(/PORT/);
@@ -46,7 +53,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects placeholder keys in production', () => {
-    expect(problemsOf({ ...VALID, NODE_ENV: 'production', API_KEYS: 'demo-key' }).join()).toMatch(/placeholder/);
+    expect(problemsOf({ ...VALID, NODE_ENV: 'production', API_KEYS: 'demo-key' }).join()).toMatch(
+      /placeholder/,
+    );
   });
 
   it('rejects a cookie without __client and never echoes it', () => {
@@ -57,7 +66,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects a wait budget above its cap', () => {
-    expect(problemsOf({ ...VALID, WAIT_BUDGET_MS: '60000', WAIT_MAX_BUDGET_MS: '30000' }).join()).toMatch(/WAIT_BUDGET_MS/);
+    expect(
+      problemsOf({ ...VALID, WAIT_BUDGET_MS: '60000', WAIT_MAX_BUDGET_MS: '30000' }).join(),
+    ).toMatch(/WAIT_BUDGET_MS/);
   });
 
   it('disables a bad account of a pool file but keeps the rest', () => {
@@ -76,7 +87,11 @@ describe('sanitizeCookie', () => {
   it('trims quotes, newlines and a Cookie: prefix', () => {
     const result = sanitizeCookie(`  "Cookie: ${COOKIE}\n"  `);
 
-    expect(result).toEqual({ ok: true, cookie: COOKIE, clientToken: expect.stringMatching(/^eyJ/) });
+    expect(result).toEqual({
+      ok: true,
+      cookie: COOKIE,
+      clientToken: expect.stringMatching(/^eyJ/),
+    });
   });
 
   it('names the offset of a character that cannot go in a header', () => {

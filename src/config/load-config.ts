@@ -15,7 +15,15 @@ export class ConfigError extends Error {
   }
 }
 
-const PLACEHOLDER_KEYS = new Set(['changeme', 'change-me', 'demo-key', 'secret', 'your-api-key', 'REPLACE_ME', 'replace-me']);
+const PLACEHOLDER_KEYS = new Set([
+  'changeme',
+  'change-me',
+  'demo-key',
+  'secret',
+  'your-api-key',
+  'REPLACE_ME',
+  'replace-me',
+]);
 
 /** Validates the environment and builds the typed configuration, or throws a ConfigError. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -34,8 +42,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   if (env.RETRY_BACKOFF_BASE_MS > env.RETRY_BACKOFF_MAX_MS) {
     problems.push('RETRY_BACKOFF_BASE_MS must not exceed RETRY_BACKOFF_MAX_MS');
   }
-  if (env.UPSTREAM_PROXY_URL && [env.SUNO_BASE_URL, env.SUNO_AUTH_URL].some((u) => !u.startsWith('http:'))) {
-    problems.push('UPSTREAM_PROXY_URL works only with http:// SUNO_BASE_URL and SUNO_AUTH_URL; proxying https upstreams (CONNECT) is not supported yet');
+  if (
+    env.UPSTREAM_PROXY_URL &&
+    [env.SUNO_BASE_URL, env.SUNO_AUTH_URL].some((u) => !u.startsWith('http:'))
+  ) {
+    problems.push(
+      'UPSTREAM_PROXY_URL works only with http:// SUNO_BASE_URL and SUNO_AUTH_URL; proxying https upstreams (CONNECT) is not supported yet',
+    );
   }
   if (problems.length > 0) {
     throw new ConfigError(problems);
@@ -122,7 +135,8 @@ function defaultMaxHeapMb(): number {
 
 function describeIssue(issue: ZodIssue): string {
   const name = issue.path.join('.') || 'environment';
-  const message = issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
+  const message =
+    issue.code === 'invalid_type' && issue.received === 'undefined' ? 'is required' : issue.message;
 
   return `${name} ${message}`;
 }
@@ -139,14 +153,20 @@ function parseApiKeys(env: Env, problems: string[]): ApiKey[] {
       return { id: entry.slice(0, colon), key: entry.slice(colon + 1) };
     }
 
-    return { id: `key-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`, key: entry };
+    return {
+      id: `key-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`,
+      key: entry,
+    };
   });
 
   if (keys.length === 0 && !env.AUTH_DISABLED) {
-    problems.push('API_KEYS is required (comma-separated keys), or set AUTH_DISABLED=true for a local test setup');
+    problems.push(
+      'API_KEYS is required (comma-separated keys), or set AUTH_DISABLED=true for a local test setup',
+    );
   }
   keys.forEach((k, i) => {
-    if (k.key.length < 8) problems.push(`API_KEYS entry ${i + 1} must be at least 8 characters long`);
+    if (k.key.length < 8)
+      problems.push(`API_KEYS entry ${i + 1} must be at least 8 characters long`);
     if (env.NODE_ENV === 'production' && PLACEHOLDER_KEYS.has(k.key)) {
       problems.push(`API_KEYS entry ${i + 1} is a placeholder value; set a real key in production`);
     }
@@ -166,7 +186,9 @@ function loadAccounts(env: Env, problems: string[]): AccountConfig[] {
     return loadAccountsFile(env.SUNO_ACCOUNTS_FILE, problems);
   }
   if (!env.SUNO_COOKIE) {
-    problems.push('SUNO_COOKIE is required (the Cookie header of a signed-in suno.com session), or set SUNO_ACCOUNTS_FILE');
+    problems.push(
+      'SUNO_COOKIE is required (the Cookie header of a signed-in suno.com session), or set SUNO_ACCOUNTS_FILE',
+    );
 
     return [];
   }
@@ -177,7 +199,14 @@ function loadAccounts(env: Env, problems: string[]): AccountConfig[] {
     return [];
   }
 
-  return [{ id: 'default', cookie: check.cookie, clientToken: check.clientToken, sessionId: env.SUNO_SESSION_ID }];
+  return [
+    {
+      id: 'default',
+      cookie: check.cookie,
+      clientToken: check.clientToken,
+      sessionId: env.SUNO_SESSION_ID,
+    },
+  ];
 }
 
 /** Loads a pool file. A bad entry disables that account with its reason; only a file with no usable account stops the boot. */
@@ -187,20 +216,25 @@ function loadAccountsFile(path: string, problems: string[]): AccountConfig[] {
     const text = readFileSync(path, 'utf8');
     raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    problems.push(`SUNO_ACCOUNTS_FILE could not be read as JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+    problems.push(
+      `SUNO_ACCOUNTS_FILE could not be read as JSON or YAML: ${(err as Error).message.split('\n')[0]}`,
+    );
 
     return [];
   }
   const list = Array.isArray(raw) ? raw : (raw as { accounts?: unknown } | null)?.accounts;
   if (!Array.isArray(list) || list.length === 0) {
-    problems.push('SUNO_ACCOUNTS_FILE must hold a non-empty list of accounts {id, cookie, session_id?}');
+    problems.push(
+      'SUNO_ACCOUNTS_FILE must hold a non-empty list of accounts {id, cookie, session_id?}',
+    );
 
     return [];
   }
   const accounts = list.map((entry: RawAccount, i) => toAccount(entry, i));
   const ids = new Set<string>();
   for (const account of accounts) {
-    if (ids.has(account.id)) problems.push(`SUNO_ACCOUNTS_FILE has the account id "${account.id}" twice`);
+    if (ids.has(account.id))
+      problems.push(`SUNO_ACCOUNTS_FILE has the account id "${account.id}" twice`);
     ids.add(account.id);
   }
   if (accounts.every((a) => a.invalidReason)) {
@@ -213,7 +247,10 @@ function loadAccountsFile(path: string, problems: string[]): AccountConfig[] {
 }
 
 function toAccount(entry: RawAccount, index: number): AccountConfig {
-  const id = typeof entry?.id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(entry.id) ? entry.id : `account-${index + 1}`;
+  const id =
+    typeof entry?.id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(entry.id)
+      ? entry.id
+      : `account-${index + 1}`;
   const sessionId = typeof entry?.session_id === 'string' ? entry.session_id : undefined;
   if (typeof entry?.cookie !== 'string') {
     return { id, cookie: '', clientToken: '', sessionId, invalidReason: 'has no cookie' };

@@ -59,7 +59,11 @@ export class ClipWatcher implements OnApplicationShutdown {
    * Resolves when `done` holds for the generation, after `budgetMs`, or when `releaseWaiters`
    * runs, whichever is first; the result tells whether `done` held.
    */
-  waitUntil(generation: Generation, done: (g: Generation) => boolean, budgetMs: number): Promise<boolean> {
+  waitUntil(
+    generation: Generation,
+    done: (g: Generation) => boolean,
+    budgetMs: number,
+  ): Promise<boolean> {
     if (done(generation)) return Promise.resolve(true);
     if (this.released) return Promise.resolve(false);
 
@@ -123,7 +127,9 @@ export class ClipWatcher implements OnApplicationShutdown {
         list.push(generation);
         byAccount.set(generation.accountId, list);
       }
-      await Promise.all([...byAccount].map(([accountId, generations]) => this.pollAccount(accountId, generations)));
+      await Promise.all(
+        [...byAccount].map(([accountId, generations]) => this.pollAccount(accountId, generations)),
+      );
     } finally {
       this.polling = false;
     }
@@ -136,19 +142,28 @@ export class ClipWatcher implements OnApplicationShutdown {
     const unknown = generations.filter((g) => g.clips.length === 0);
     try {
       if (unknown.length > 0) await this.reconciler.findMissing(account, unknown);
-      const ids = known.flatMap((g) => g.clips.filter((c) => c.status !== 'complete' && c.status !== 'error').map((c) => c.id));
+      const ids = known.flatMap((g) =>
+        g.clips.filter((c) => c.status !== 'complete' && c.status !== 'error').map((c) => c.id),
+      );
       const fresh = await this.fetchClips(account, ids);
       for (const generation of generations) this.update(generation, fresh);
     } catch (err) {
-      this.logger.warn({ account: accountId, err }, `polling clips of ${accountId} failed; retrying next interval`);
+      this.logger.warn(
+        { account: accountId, err },
+        `polling clips of ${accountId} failed; retrying next interval`,
+      );
       for (const generation of generations) this.update(generation, new Map());
     }
   }
 
-  private async fetchClips(account: Parameters<StudioApi['feed']>[0], ids: string[]): Promise<Map<string, Clip>> {
+  private async fetchClips(
+    account: Parameters<StudioApi['feed']>[0],
+    ids: string[],
+  ): Promise<Map<string, Clip>> {
     const found = new Map<string, Clip>();
     for (let i = 0; i < ids.length; i += FEED_BATCH) {
-      for (const clip of await this.studio.feed(account, ids.slice(i, i + FEED_BATCH))) found.set(clip.id, clip);
+      for (const clip of await this.studio.feed(account, ids.slice(i, i + FEED_BATCH)))
+        found.set(clip.id, clip);
     }
     // The batch feed has been seen to omit errored clips; ask for those one by one.
     for (const id of ids.filter((id) => !found.has(id))) {
@@ -161,7 +176,11 @@ export class ClipWatcher implements OnApplicationShutdown {
   private update(generation: Generation, fresh: Map<string, Clip>): void {
     const before = generationStatus(generation);
     generation.clips = generation.clips.map((c) => fresh.get(c.id) ?? c);
-    if (!generation.timedOut && Date.now() - generation.submittedAtMs > this.config.generation.maxAgeMs) generation.timedOut = true;
+    if (
+      !generation.timedOut &&
+      Date.now() - generation.submittedAtMs > this.config.generation.maxAgeMs
+    )
+      generation.timedOut = true;
     const after = generationStatus(generation);
     if (isFinished(after)) this.finish(generation, after);
     if (after !== before || fresh.size > 0) this.events.emit(generation.id);
@@ -170,11 +189,17 @@ export class ClipWatcher implements OnApplicationShutdown {
   private finish(generation: Generation, status: string): void {
     generation.finishedAt = new Date();
     this.watched.delete(generation.id);
-    this.metrics.m.generationDuration.observe({ status }, (Date.now() - generation.submittedAtMs) / 1000);
+    this.metrics.m.generationDuration.observe(
+      { status },
+      (Date.now() - generation.submittedAtMs) / 1000,
+    );
     const degraded = generation.clips.filter((c) => c.suspect_degraded).length;
     if (degraded > 0) {
       this.metrics.m.degradedClips.inc({ account: generation.accountId }, degraded);
-      this.logger.warn({ account: generation.accountId, generation_id: generation.id, degraded_clips: degraded }, `account ${generation.accountId} got ${degraded} clip(s) with the spoken warning of flagged accounts`);
+      this.logger.warn(
+        { account: generation.accountId, generation_id: generation.id, degraded_clips: degraded },
+        `account ${generation.accountId} got ${degraded} clip(s) with the spoken warning of flagged accounts`,
+      );
     }
     const finished = this.onFinish.get(generation.id);
     this.onFinish.delete(generation.id);

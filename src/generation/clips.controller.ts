@@ -1,7 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/problem.dto';
-import { AlignedLyricsResponseDto, ClipResponseDto, ClipsResponseDto, GenerationResponseDto } from './dto/generation-response.dto';
+import {
+  AlignedLyricsResponseDto,
+  ClipResponseDto,
+  ClipsResponseDto,
+  GenerationResponseDto,
+} from './dto/generation-response.dto';
 import type { FastifyReply } from 'fastify';
 import { IdParamDto } from '../common/dto';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
@@ -37,7 +42,7 @@ export class ClipsController {
   }
 
   @Get(':id/aligned-lyrics')
-  @ApiOperation({ summary: 'Word timings of a clip\'s lyrics; empty until the clip is complete.' })
+  @ApiOperation({ summary: "Word timings of a clip's lyrics; empty until the clip is complete." })
   @ApiResponse({ status: 200, type: AlignedLyricsResponseDto })
   alignedLyrics(@Param() params: IdParamDto) {
     return this.clips.alignedLyrics(params.id);
@@ -48,7 +53,12 @@ export class ClipsController {
   @Idempotent()
   @ApiOperation({ summary: 'Extend a clip from continue_at seconds; returns a generation.' })
   @ApiResponse({ status: 202, type: GenerationResponseDto })
-  async extend(@Param() params: IdParamDto, @Body() body: ExtendClipDto, @Query() wait: WaitQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenerationView> {
+  async extend(
+    @Param() params: IdParamDto,
+    @Body() body: ExtendClipDto,
+    @Query() wait: WaitQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenerationView> {
     const answer = await this.generations.extend(params.id, body, wait);
     reply.status(answer.httpStatus);
 
@@ -58,9 +68,15 @@ export class ClipsController {
   @Post(':id/concat')
   @HttpCode(202)
   @Idempotent()
-  @ApiOperation({ summary: 'Make the whole song from an extended clip; returns a generation with one clip.' })
+  @ApiOperation({
+    summary: 'Make the whole song from an extended clip; returns a generation with one clip.',
+  })
   @ApiResponse({ status: 202, type: GenerationResponseDto })
-  async concat(@Param() params: IdParamDto, @Query() wait: WaitQueryDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<GenerationView> {
+  async concat(
+    @Param() params: IdParamDto,
+    @Query() wait: WaitQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<GenerationView> {
     const answer = await this.generations.concat(params.id, wait);
     reply.status(answer.httpStatus);
 

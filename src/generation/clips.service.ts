@@ -39,7 +39,10 @@ export class ClipsService {
       if (clip) found.set(id, clip);
     }
 
-    return { clips: unique.filter((i) => found.has(i)).map((i) => found.get(i)!), missing_ids: unique.filter((i) => !found.has(i)) };
+    return {
+      clips: unique.filter((i) => found.has(i)).map((i) => found.get(i)!),
+      missing_ids: unique.filter((i) => !found.has(i)),
+    };
   }
 
   async alignedLyrics(id: string): Promise<{ clip_id: string; aligned_words: AlignedWord[] }> {
@@ -51,7 +54,12 @@ export class ClipsService {
     const account = owner ? this.accounts.get(owner.accountId) : undefined;
     if (account?.usable) return account;
     if (owner && account) {
-      throw new AppError({ status: 503, code: ErrorCode.NoUsableAccount, detail: `The clip belongs to account ${account.id}, which is ${account.state}.`, retryAfterS: 30 });
+      throw new AppError({
+        status: 503,
+        code: ErrorCode.NoUsableAccount,
+        detail: `The clip belongs to account ${account.id}, which is ${account.state}.`,
+        retryAfterS: 30,
+      });
     }
 
     return this.accounts.pick();

@@ -14,7 +14,13 @@ import { StudioApi, GeneratePayload, isEmptyGenerate } from '../suno/studio.api'
 import { GENERATE_COST } from '../account/credits.service';
 import { ClipWatcher } from './clip-watcher';
 import { CreateGenerationDto, ExtendClipDto, WaitQueryDto } from './dto/generation.dto';
-import { Generation, GenerationView, generationStatus, isFinished, viewGeneration } from './generation';
+import {
+  Generation,
+  GenerationView,
+  generationStatus,
+  isFinished,
+  viewGeneration,
+} from './generation';
 import { GenerationStore } from './generation.store';
 import { DEFAULT_MODEL, checkLengths } from './model-limits';
 import { Submitter } from './submitter';
@@ -40,17 +46,55 @@ export class GenerationService {
 
   async create(dto: CreateGenerationDto, wait: WaitQueryDto): Promise<GenerationAnswer> {
     const description = dto.gpt_description_prompt;
-    if (!description && (dto.prompt === undefined || dto.prompt === null) && !dto.make_instrumental) {
-      throw new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'Send prompt (lyrics, custom mode) or gpt_description_prompt (description mode).', extra: { errors: [{ field: 'prompt', message: 'prompt or gpt_description_prompt is required' }] } });
+    if (
+      !description &&
+      (dto.prompt === undefined || dto.prompt === null) &&
+      !dto.make_instrumental
+    ) {
+      throw new AppError({
+        status: 400,
+        code: ErrorCode.ValidationFailed,
+        detail: 'Send prompt (lyrics, custom mode) or gpt_description_prompt (description mode).',
+        extra: {
+          errors: [{ field: 'prompt', message: 'prompt or gpt_description_prompt is required' }],
+        },
+      });
     }
     const mv = dto.mv ?? DEFAULT_MODEL;
-    checkLengths(mv, { prompt: dto.prompt, tags: dto.tags, negative_tags: dto.negative_tags, title: dto.title, gpt_description_prompt: description });
+    checkLengths(mv, {
+      prompt: dto.prompt,
+      tags: dto.tags,
+      negative_tags: dto.negative_tags,
+      title: dto.title,
+      gpt_description_prompt: description,
+    });
     const payload: GeneratePayload = description
-      ? { prompt: '', gpt_description_prompt: description, mv, make_instrumental: dto.make_instrumental ?? false, generation_type: 'TEXT', token: dto.captcha_token ?? null }
-      : { prompt: dto.prompt ?? '', tags: dto.tags ?? '', negative_tags: dto.negative_tags ?? '', title: dto.title ?? '', mv, make_instrumental: dto.make_instrumental ?? false, generation_type: 'TEXT', token: dto.captcha_token ?? null };
+      ? {
+          prompt: '',
+          gpt_description_prompt: description,
+          mv,
+          make_instrumental: dto.make_instrumental ?? false,
+          generation_type: 'TEXT',
+          token: dto.captcha_token ?? null,
+        }
+      : {
+          prompt: dto.prompt ?? '',
+          tags: dto.tags ?? '',
+          negative_tags: dto.negative_tags ?? '',
+          title: dto.title ?? '',
+          mv,
+          make_instrumental: dto.make_instrumental ?? false,
+          generation_type: 'TEXT',
+          token: dto.captcha_token ?? null,
+        };
     const generation = await this.submitter.submit({
       kind: description ? 'description' : 'custom',
-      fingerprint: { prompt: payload.prompt || null, gpt_description_prompt: description ?? null, tags: payload.tags || null, title: payload.title || null },
+      fingerprint: {
+        prompt: payload.prompt || null,
+        gpt_description_prompt: description ?? null,
+        tags: payload.tags || null,
+        title: payload.title || null,
+      },
       hasCaptchaToken: Boolean(dto.captcha_token),
       send: (account) => this.generateOn(account, payload),
     });
@@ -79,7 +123,12 @@ export class GenerationService {
     const generation = await this.submitter.submit(
       {
         kind: 'extend',
-        fingerprint: { prompt: payload.prompt || null, gpt_description_prompt: null, tags: payload.tags || null, title: payload.title || null },
+        fingerprint: {
+          prompt: payload.prompt || null,
+          gpt_description_prompt: null,
+          tags: payload.tags || null,
+          title: payload.title || null,
+        },
         hasCaptchaToken: Boolean(dto.captcha_token),
         send: (account) => this.generateOn(account, payload),
       },
@@ -93,7 +142,11 @@ export class GenerationService {
     const owner = this.store.byClipId(clipId);
     const preferred = owner ? this.accounts.get(owner.accountId) : undefined;
     const generation = await this.submitter.submit(
-      { kind: 'concat', fingerprint: { prompt: null, gpt_description_prompt: null, tags: null, title: null }, send: async (account) => [await this.studio.concat(account, clipId)] },
+      {
+        kind: 'concat',
+        fingerprint: { prompt: null, gpt_description_prompt: null, tags: null, title: null },
+        send: async (account) => [await this.studio.concat(account, clipId)],
+      },
       preferred,
     );
 
@@ -125,7 +178,11 @@ export class GenerationService {
   async get(id: string, wait: WaitQueryDto): Promise<GenerationAnswer> {
     const generation = this.store.get(id);
     if (!generation) {
-      throw new AppError({ status: 404, code: ErrorCode.NotFound, detail: `No generation ${id} is known to this gateway; generations are kept in memory for 24 h or until restart.` });
+      throw new AppError({
+        status: 404,
+        code: ErrorCode.NotFound,
+        detail: `No generation ${id} is known to this gateway; generations are kept in memory for 24 h or until restart.`,
+      });
     }
 
     return this.answer(generation, wait);
@@ -141,33 +198,51 @@ export class GenerationService {
 
   private waitFor(generation: Generation, wait: WaitQueryDto): Promise<void> {
     const { waitBudgetMs, maxWaitBudgetMs } = this.config.generation;
-    const budgetMs = Math.min(wait.timeout_s !== undefined ? wait.timeout_s * 1000 : waitBudgetMs, maxWaitBudgetMs);
+    const budgetMs = Math.min(
+      wait.timeout_s !== undefined ? wait.timeout_s * 1000 : waitBudgetMs,
+      maxWaitBudgetMs,
+    );
     const target = wait.wait_for ?? 'complete';
     const reached = (g: Generation) => {
       const status = generationStatus(g);
       if (isFinished(status)) return true;
 
-      return target === 'streaming' && g.clips.length > 0 && g.clips.every((c) => c.status === 'streaming' || c.status === 'complete' || c.status === 'error');
+      return (
+        target === 'streaming' &&
+        g.clips.length > 0 &&
+        g.clips.every(
+          (c) => c.status === 'streaming' || c.status === 'complete' || c.status === 'error',
+        )
+      );
     };
     const ctx = requestContext.get();
     if (ctx) ctx.deadlineMs = Date.now() + budgetMs;
 
-    return withSpan('generation.wait', { attributes: { [Attr.generationId]: generation.id, 'suno.wait.budget_ms': budgetMs } }, async (span) => {
-      const started = Date.now();
-      this.metrics.m.inflightWaits.inc();
-      try {
-        const done = await this.watcher.waitUntil(generation, reached, budgetMs);
-        span.setAttribute('suno.wait.result', done ? 'done' : 'budget_exhausted');
-        this.metrics.m.generationWaitDuration.observe({ result: done ? 'done' : 'budget_exhausted' }, (Date.now() - started) / 1000);
-      } finally {
-        this.metrics.m.inflightWaits.dec();
-      }
-    });
+    return withSpan(
+      'generation.wait',
+      { attributes: { [Attr.generationId]: generation.id, 'suno.wait.budget_ms': budgetMs } },
+      async (span) => {
+        const started = Date.now();
+        this.metrics.m.inflightWaits.inc();
+        try {
+          const done = await this.watcher.waitUntil(generation, reached, budgetMs);
+          span.setAttribute('suno.wait.result', done ? 'done' : 'budget_exhausted');
+          this.metrics.m.generationWaitDuration.observe(
+            { result: done ? 'done' : 'budget_exhausted' },
+            (Date.now() - started) / 1000,
+          );
+        } finally {
+          this.metrics.m.inflightWaits.dec();
+        }
+      },
+    );
   }
 }
 
 function rejected(generation: Generation): AppError {
-  const messages = [...new Set(generation.clips.map((c) => c.error_message).filter((m): m is string => Boolean(m)))];
+  const messages = [
+    ...new Set(generation.clips.map((c) => c.error_message).filter((m): m is string => Boolean(m))),
+  ];
 
   return new AppError({
     status: 422,

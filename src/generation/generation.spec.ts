@@ -6,7 +6,16 @@ function clip(status: ClipStatus): Clip {
 }
 
 function generation(statuses: ClipStatus[], timedOut = false): Generation {
-  return { id: 'g', kind: 'custom', accountId: 'a', clips: statuses.map(clip), createdAt: new Date(), submittedAtMs: 0, timedOut, reconciling: false };
+  return {
+    id: 'g',
+    kind: 'custom',
+    accountId: 'a',
+    clips: statuses.map(clip),
+    createdAt: new Date(),
+    submittedAtMs: 0,
+    timedOut,
+    reconciling: false,
+  };
 }
 
 describe('generationStatus', () => {

@@ -2,7 +2,8 @@ import { Clip, isTerminal } from '../suno/clip';
 
 export type GenerationKind = 'custom' | 'description' | 'extend' | 'concat';
 
-export type GenerationStatus = 'submitted' | 'queued' | 'streaming' | 'complete' | 'partial' | 'error' | 'timeout' | 'unknown';
+export type GenerationStatus =
+  'submitted' | 'queued' | 'streaming' | 'complete' | 'partial' | 'error' | 'timeout' | 'unknown';
 
 /** Fields that identify a submit among the account's newest clips when its answer was lost. */
 export interface SubmitFingerprint {
@@ -30,7 +31,13 @@ export interface Generation {
   reconciling: boolean;
 }
 
-const PROGRESS: Record<string, number> = { submitted: 0, queued: 1, streaming: 2, complete: 3, error: 3 };
+const PROGRESS: Record<string, number> = {
+  submitted: 0,
+  queued: 1,
+  streaming: 2,
+  complete: 3,
+  error: 3,
+};
 
 /** Derives the generation's status from its clips (partial: some complete, some failed). */
 export function generationStatus(generation: Generation): GenerationStatus {
@@ -42,13 +49,17 @@ export function generationStatus(generation: Generation): GenerationStatus {
   if (failed === clips.length) return 'error';
   if (complete + failed === clips.length) return 'partial';
   if (generation.timedOut) return 'timeout';
-  const least = Math.min(...clips.filter((c) => !isTerminal(c.status)).map((c) => PROGRESS[c.status]));
+  const least = Math.min(
+    ...clips.filter((c) => !isTerminal(c.status)).map((c) => PROGRESS[c.status]),
+  );
 
   return (['submitted', 'queued', 'streaming'] as const)[least] ?? 'queued';
 }
 
 export function isFinished(status: GenerationStatus): boolean {
-  return status === 'complete' || status === 'partial' || status === 'error' || status === 'timeout';
+  return (
+    status === 'complete' || status === 'partial' || status === 'error' || status === 'timeout'
+  );
 }
 
 /** The generation as the API returns it. */

@@ -46,15 +46,19 @@ export class Reconciler {
 
   /** Looks once for the generation's clips; adopts them when found. */
   async reconcile(account: Account, generation: Generation): Promise<boolean> {
-    return withSpan('generation.reconcile', { attributes: { [Attr.account]: account.id, [Attr.generationId]: generation.id } }, async (span) => {
-      const startedAtMs = Date.now();
-      const scan = await this.recentSince(account, generation.submittedAtMs);
-      const adopted = this.adopt(generation, scan.clips);
-      if (!adopted && scan.complete) this.checkedUntilMs.set(generation, startedAtMs);
-      span.setAttribute('suno.reconcile.adopted', adopted);
+    return withSpan(
+      'generation.reconcile',
+      { attributes: { [Attr.account]: account.id, [Attr.generationId]: generation.id } },
+      async (span) => {
+        const startedAtMs = Date.now();
+        const scan = await this.recentSince(account, generation.submittedAtMs);
+        const adopted = this.adopt(generation, scan.clips);
+        if (!adopted && scan.complete) this.checkedUntilMs.set(generation, startedAtMs);
+        span.setAttribute('suno.reconcile.adopted', adopted);
 
-      return adopted;
-    });
+        return adopted;
+      },
+    );
   }
 
   /**
@@ -64,10 +68,13 @@ export class Reconciler {
    */
   async findMissing(account: Account, generations: Generation[]): Promise<void> {
     const startedAtMs = Date.now();
-    const sinceMs = Math.min(...generations.map((g) => this.checkedUntilMs.get(g) ?? g.submittedAtMs));
+    const sinceMs = Math.min(
+      ...generations.map((g) => this.checkedUntilMs.get(g) ?? g.submittedAtMs),
+    );
     const scan = await this.recentSince(account, sinceMs);
     for (const generation of generations) {
-      if (this.adopt(generation, scan.clips)) this.record('adopted', generation, 'clips appeared after the submit timed out');
+      if (this.adopt(generation, scan.clips))
+        this.record('adopted', generation, 'clips appeared after the submit timed out');
       else if (scan.complete) this.checkedUntilMs.set(generation, startedAtMs);
     }
   }
@@ -86,7 +93,10 @@ export class Reconciler {
       const batch = await this.studio.recent(account, page);
       clips.push(...batch);
       const oldest = batch[batch.length - 1];
-      if (batch.length === 0 || (oldest?.created_at && Date.parse(oldest.created_at) < sinceMs - SKEW_MS)) {
+      if (
+        batch.length === 0 ||
+        (oldest?.created_at && Date.parse(oldest.created_at) < sinceMs - SKEW_MS)
+      ) {
         return { clips, complete: true };
       }
     }
@@ -105,7 +115,12 @@ export class Reconciler {
     const wanted = generation.kind === 'concat' ? 1 : 2;
     // Oldest first, so concurrent identical submits adopt their batches in submit order.
     const matches = recent
-      .filter((c) => !this.store.owns(c.id) && matchesFingerprint(c, fingerprint) && createdAfter(c, generation.submittedAtMs))
+      .filter(
+        (c) =>
+          !this.store.owns(c.id) &&
+          matchesFingerprint(c, fingerprint) &&
+          createdAfter(c, generation.submittedAtMs),
+      )
       .reverse()
       .slice(0, wanted);
     if (matches.length === 0) return false;
@@ -125,7 +140,8 @@ function createdAfter(clip: Clip, sinceMs: number): boolean {
 
 function matchesFingerprint(clip: Clip, fp: SubmitFingerprint): boolean {
   const same = (a: string | null, b: string | null) => (a ?? '') === (b ?? '');
-  if (fp.gpt_description_prompt) return same(clip.gpt_description_prompt, fp.gpt_description_prompt);
+  if (fp.gpt_description_prompt)
+    return same(clip.gpt_description_prompt, fp.gpt_description_prompt);
 
   return same(clip.lyrics, fp.prompt) && same(clip.tags, fp.tags) && same(clip.title, fp.title);
 }

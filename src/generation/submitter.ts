@@ -28,10 +28,21 @@ export interface SubmitRequest {
  * Account-level failures after which the next pool account is tried. A model rejected on one
  * account's plan may be allowed on another's, so that rotates too.
  */
-const ROTATE_ON: ReadonlySet<string> = new Set([ErrorCode.InsufficientCredits, ErrorCode.CaptchaRequired, ErrorCode.AccountSessionInvalid, ErrorCode.AccountSessionMissing, ErrorCode.AccountRevoked, ErrorCode.ModelNotAllowed]);
+const ROTATE_ON: ReadonlySet<string> = new Set([
+  ErrorCode.InsufficientCredits,
+  ErrorCode.CaptchaRequired,
+  ErrorCode.AccountSessionInvalid,
+  ErrorCode.AccountSessionMissing,
+  ErrorCode.AccountRevoked,
+  ErrorCode.ModelNotAllowed,
+]);
 
 /** Account states that a successful submit ends, because the account served again after its cool-down. */
-const READMIT_FROM: ReadonlySet<string> = new Set(['captcha_required', 'no_credits', 'cooling_down']);
+const READMIT_FROM: ReadonlySet<string> = new Set([
+  'captcha_required',
+  'no_credits',
+  'cooling_down',
+]);
 
 /**
  * Submits work that spends credits, at most once per logical request. A slot of the
@@ -56,7 +67,8 @@ export class Submitter {
     const tried = new Set<string>();
     let lastError: AppError | undefined;
     for (;;) {
-      const account = preferred ?? this.pickUntried(tried, lastError, request.hasCaptchaToken === true);
+      const account =
+        preferred ?? this.pickUntried(tried, lastError, request.hasCaptchaToken === true);
       try {
         const generation = await this.submitOn(account, request);
         this.readmit(account, request.kind);
@@ -73,7 +85,11 @@ export class Submitter {
   }
 
   /** Once every account failed this request, the client gets the last account's own error. */
-  private pickUntried(tried: ReadonlySet<string>, lastError: AppError | undefined, captchaTokenGiven: boolean): Account {
+  private pickUntried(
+    tried: ReadonlySet<string>,
+    lastError: AppError | undefined,
+    captchaTokenGiven: boolean,
+  ): Account {
     try {
       return this.accounts.pick(tried, { captchaTokenGiven });
     } catch (err) {
@@ -117,17 +133,26 @@ export class Submitter {
     return generation;
   }
 
-  private async sendOnce(account: Account, request: SubmitRequest, generation: Generation): Promise<Clip[]> {
+  private async sendOnce(
+    account: Account,
+    request: SubmitRequest,
+    generation: Generation,
+  ): Promise<Clip[]> {
     try {
       return await request.send(account);
     } catch (err) {
       if (!isAmbiguous(err)) throw err;
       generation.fingerprint = request.fingerprint;
-      const found = await this.reconciler.reconcile(account, generation).catch((readErr: unknown) => {
-        this.logger.warn({ account: account.id, generation_id: generation.id, err: readErr }, `reading the feed after a lost submit (${err.kind}) failed; its outcome stays unknown`);
+      const found = await this.reconciler
+        .reconcile(account, generation)
+        .catch((readErr: unknown) => {
+          this.logger.warn(
+            { account: account.id, generation_id: generation.id, err: readErr },
+            `reading the feed after a lost submit (${err.kind}) failed; its outcome stays unknown`,
+          );
 
-        return undefined;
-      });
+          return undefined;
+        });
       if (found) {
         this.reconciler.record('adopted', generation, `found the clips after ${err.kind}`);
 
@@ -136,7 +161,10 @@ export class Submitter {
       // Without a feed read the gateway cannot tell whether the songs exist, so it must not
       // resubmit: it keeps looking in the background, as after a timeout.
       if (err.kind === 'timeout' || found === undefined) {
-        const lost = err.kind === 'timeout' ? 'did not answer the submit in time' : `lost the submit's answer (${err.kind}) and the feed could not be read`;
+        const lost =
+          err.kind === 'timeout'
+            ? 'did not answer the submit in time'
+            : `lost the submit's answer (${err.kind}) and the feed could not be read`;
         this.reconciler.record('unknown', generation, `the upstream ${lost}; still looking`);
         throw new AppError({
           status: 504,
@@ -148,21 +176,45 @@ export class Submitter {
       }
       generation.fingerprint = undefined;
       if (err.kind !== 'reset') throw err;
-      this.reconciler.record('resubmitted', generation, 'connection dropped and the upstream shows no new clips');
+      this.reconciler.record(
+        'resubmitted',
+        generation,
+        'connection dropped and the upstream shows no new clips',
+      );
 
       return request.send(account);
     }
   }
 
   private markAccount(account: Account, error: AppError): void {
-    if (error.code === ErrorCode.InsufficientCredits) this.accounts.transition(account, 'no_credits', 'the upstream reported insufficient credits', 10 * 60_000);
-    else if (error.code === ErrorCode.CaptchaRequired) this.accounts.transition(account, 'captcha_required', 'the upstream demands a captcha for generation', this.config.session.captchaCoolDownMs);
-    this.logger.warn({ account: account.id, code: error.code }, `trying another account after ${error.code} on ${account.id}`);
+    if (error.code === ErrorCode.InsufficientCredits)
+      this.accounts.transition(
+        account,
+        'no_credits',
+        'the upstream reported insufficient credits',
+        10 * 60_000,
+      );
+    else if (error.code === ErrorCode.CaptchaRequired)
+      this.accounts.transition(
+        account,
+        'captcha_required',
+        'the upstream demands a captcha for generation',
+        this.config.session.captchaCoolDownMs,
+      );
+    this.logger.warn(
+      { account: account.id, code: error.code },
+      `trying another account after ${error.code} on ${account.id}`,
+    );
   }
 
   /** A submit that went through proves a cooled-down account works again, so it rejoins the pool. */
   private readmit(account: Account, kind: GenerationKind): void {
-    if (READMIT_FROM.has(account.state)) this.accounts.transition(account, 'active', `a ${kind} submit succeeded after ${account.state}`);
+    if (READMIT_FROM.has(account.state))
+      this.accounts.transition(
+        account,
+        'active',
+        `a ${kind} submit succeeded after ${account.state}`,
+      );
   }
 }
 

@@ -37,7 +37,9 @@ export class LyricsService {
     this.owners.set(id, account.id);
     if (this.owners.size > 10_000) this.owners.delete(this.owners.keys().next().value as string);
 
-    return wait.wait ? this.waitFor(account, id, wait) : { id, status: 'running', title: null, text: null, error_message: null };
+    return wait.wait
+      ? this.waitFor(account, id, wait)
+      : { id, status: 'running', title: null, text: null, error_message: null };
   }
 
   async get(id: string, wait: WaitBudgetQueryDto): Promise<LyricsView> {
@@ -50,17 +52,33 @@ export class LyricsService {
   private async read(account: Account, id: string): Promise<LyricsView> {
     const result = await this.studio.lyrics(account, id);
 
-    return { id, status: result.status, title: result.title, text: result.text, error_message: result.error_message };
+    return {
+      id,
+      status: result.status,
+      title: result.title,
+      text: result.text,
+      error_message: result.error_message,
+    };
   }
 
   private waitFor(account: Account, id: string, wait: WaitBudgetQueryDto): Promise<LyricsView> {
     const { waitBudgetMs, maxWaitBudgetMs, pollIntervalMs } = this.config.generation;
-    const deadline = Date.now() + Math.min(wait.timeout_s !== undefined ? wait.timeout_s * 1000 : waitBudgetMs, maxWaitBudgetMs);
+    const deadline =
+      Date.now() +
+      Math.min(
+        wait.timeout_s !== undefined ? wait.timeout_s * 1000 : waitBudgetMs,
+        maxWaitBudgetMs,
+      );
 
     return withSpan('lyrics.wait', {}, async () => {
       for (;;) {
         const view = await this.read(account, id);
-        if (TERMINAL.has(view.status) || Date.now() + pollIntervalMs > deadline || this.waits.isReleased) return view;
+        if (
+          TERMINAL.has(view.status) ||
+          Date.now() + pollIntervalMs > deadline ||
+          this.waits.isReleased
+        )
+          return view;
         await this.waits.sleep(pollIntervalMs);
       }
     });

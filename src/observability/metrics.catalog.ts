@@ -16,7 +16,9 @@ export const HTTP_DURATION_BUCKETS = [
 export const UPSTREAM_DURATION_BUCKETS = [...HTTP_DURATION_BUCKETS, 15, 20, 30, 60];
 
 /** Songs take 30–120 s upstream; the top buckets keep slow ones out of +Inf. */
-export const GENERATION_DURATION_BUCKETS = [5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600];
+export const GENERATION_DURATION_BUCKETS = [
+  5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600,
+];
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 

@@ -12,7 +12,10 @@ export class MetricsController {
 
   /** Prometheus text by default; OpenMetrics (with exemplars) when the scraper asks for it. */
   @Get()
-  async scrape(@Headers('accept') accept: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async scrape(
+    @Headers('accept') accept: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const { contentType, body } = await this.metrics.render(accept);
     await reply.header('content-type', contentType).send(body);
   }

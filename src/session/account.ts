@@ -53,8 +53,18 @@ export class Account {
 
   /** True when requests may be sent on this account's behalf. */
   get usable(): boolean {
-    if (this.state === 'active' || this.state === 'starting' || this.state === 'auth_unreachable' || this.state === 'expired') return true;
-    if (this.state === 'cooling_down' || this.state === 'no_credits' || this.state === 'captcha_required') {
+    if (
+      this.state === 'active' ||
+      this.state === 'starting' ||
+      this.state === 'auth_unreachable' ||
+      this.state === 'expired'
+    )
+      return true;
+    if (
+      this.state === 'cooling_down' ||
+      this.state === 'no_credits' ||
+      this.state === 'captcha_required'
+    ) {
       return this.coolDownUntilMs !== undefined && Date.now() >= this.coolDownUntilMs;
     }
 

@@ -66,10 +66,15 @@ export class AccountsService {
    * `captchaTokenGiven`, accounts cooling down after the captcha gate are eligible too, because
    * the request carries what they lack.
    */
-  pick(exclude: ReadonlySet<string> = new Set(), options: { captchaTokenGiven?: boolean } = {}): Account {
+  pick(
+    exclude: ReadonlySet<string> = new Set(),
+    options: { captchaTokenGiven?: boolean } = {},
+  ): Account {
     let best: Account | undefined;
     for (const account of this.accounts) {
-      const eligible = account.usable || (options.captchaTokenGiven === true && account.state === 'captcha_required');
+      const eligible =
+        account.usable ||
+        (options.captchaTokenGiven === true && account.state === 'captcha_required');
       if (!eligible || exclude.has(account.id)) continue;
       if (!best || this.loadOf(account) < this.loadOf(best)) best = account;
     }
@@ -103,7 +108,10 @@ export class AccountsService {
 
   private publishState(account: Account): void {
     for (const state of ACCOUNT_STATES) {
-      this.metrics.m.accountState.set({ account: account.id, state }, state === account.state ? 1 : 0);
+      this.metrics.m.accountState.set(
+        { account: account.id, state },
+        state === account.state ? 1 : 0,
+      );
     }
   }
 }

@@ -24,10 +24,14 @@ export class ClerkApi {
 
   async getClient(account: Account): Promise<ClerkClientInfo> {
     const response = await this.call(account, 'clerk_client', 'GET', '/v1/client');
-    const payload = (response.body as { response?: { last_active_session_id?: unknown } | null } | null)?.response;
+    const payload = (
+      response.body as { response?: { last_active_session_id?: unknown } | null } | null
+    )?.response;
     const sessionId = payload?.last_active_session_id;
 
-    return { sessionId: typeof sessionId === 'string' && sessionId.length > 0 ? sessionId : undefined };
+    return {
+      sessionId: typeof sessionId === 'string' && sessionId.length > 0 ? sessionId : undefined,
+    };
   }
 
   /** Mints a JWT; a 200 without a `jwt` string is a bad response, never an empty token. */
@@ -36,7 +40,14 @@ export class ClerkApi {
     const response = await this.call(account, 'clerk_token', 'POST', path);
     const jwt = (response.body as { jwt?: unknown } | null)?.jwt;
     if (typeof jwt !== 'string' || jwt.split('.').length !== 3) {
-      throw new UpstreamError({ kind: 'bad_response', operation: 'clerk_token', host: 'clerk', status: response.status, message: 'clerk_token answered without a jwt', body: response.body });
+      throw new UpstreamError({
+        kind: 'bad_response',
+        operation: 'clerk_token',
+        host: 'clerk',
+        status: response.status,
+        message: 'clerk_token answered without a jwt',
+        body: response.body,
+      });
     }
 
     return jwt;
@@ -52,9 +63,20 @@ export class ClerkApi {
     return params.toString();
   }
 
-  private async call(account: Account, operation: UpstreamOperation, method: 'GET' | 'POST', path: string): Promise<UpstreamResponse> {
+  private async call(
+    account: Account,
+    operation: UpstreamOperation,
+    method: 'GET' | 'POST',
+    path: string,
+  ): Promise<UpstreamResponse> {
     const response = await this.resilience.execute(
-      { operation, opClass: 'auth', host: 'clerk', accountId: account.id, requestId: requestContext.get()?.requestId },
+      {
+        operation,
+        opClass: 'auth',
+        host: 'clerk',
+        accountId: account.id,
+        requestId: requestContext.get()?.requestId,
+      },
       ({ attempt }) =>
         this.transport.send(
           {

@@ -53,9 +53,15 @@ export class RedisSessionStore extends SessionStore {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(stored.iv, 'base64'));
       decipher.setAuthTag(Buffer.from(stored.tag, 'base64'));
 
-      return Buffer.concat([decipher.update(Buffer.from(stored.data, 'base64')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(stored.data, 'base64')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch (err) {
-      this.logger.warn({ account: accountId, err }, `stored session of ${accountId} could not be decrypted; using the configured cookie`);
+      this.logger.warn(
+        { account: accountId, err },
+        `stored session of ${accountId} could not be decrypted; using the configured cookie`,
+      );
 
       return undefined;
     }
@@ -65,7 +71,12 @@ export class RedisSessionStore extends SessionStore {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     const data = Buffer.concat([cipher.update(cookieHeader, 'utf8'), cipher.final()]);
-    const stored: StoredSession = { configured: fingerprint(configuredCookie), iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    const stored: StoredSession = {
+      configured: fingerprint(configuredCookie),
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
     await this.redis.set(this.prefix + accountId, JSON.stringify(stored));
   }
 }

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { AppError } from '../common/app-error';
 import { ErrorCode } from '../common/error-codes';
 import { AppConfig } from '../config/app-config';
@@ -23,7 +30,9 @@ const DEFAULT_TOKEN_LIFETIME_MS = 60_000;
  * expiry; a failed refresh is never cached, so the next call tries again.
  */
 @Injectable()
-export class SessionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class SessionService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('Session');
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -62,9 +71,15 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
       if (!stored) return;
       account.jar.replace(stored);
       this.saved.set(account.id, stored);
-      this.logger.log({ account: account.id }, `restored the rotated session cookie of ${account.id}`);
+      this.logger.log(
+        { account: account.id },
+        `restored the rotated session cookie of ${account.id}`,
+      );
     } catch (err) {
-      this.logger.warn({ account: account.id, err }, `could not load the stored session of ${account.id}; using the configured cookie`);
+      this.logger.warn(
+        { account: account.id, err },
+        `could not load the stored session of ${account.id}; using the configured cookie`,
+      );
     }
   }
 
@@ -76,7 +91,10 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
       .save(account.id, account.configuredCookie, header)
       .catch((err: unknown) => {
         this.saved.delete(account.id);
-        this.logger.warn({ account: account.id, err }, `could not persist the rotated session cookie of ${account.id}`);
+        this.logger.warn(
+          { account: account.id, err },
+          `could not persist the rotated session cookie of ${account.id}`,
+        );
       })
       .finally(() => this.pendingSaves.delete(save));
     this.pendingSaves.add(save);
@@ -102,7 +120,8 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
     const token = account.token;
     const fresh = token && Date.now() < token.expiresAtMs - this.config.session.refreshAheadMs;
     if (token && fresh && token.jwt !== rejected) return token.jwt;
-    if (token && rejected && token.jwt !== rejected && Date.now() < token.expiresAtMs) return token.jwt;
+    if (token && rejected && token.jwt !== rejected && Date.now() < token.expiresAtMs)
+      return token.jwt;
     if (account.state === 'revoked' || account.state === 'disabled') throw this.unusable(account);
 
     let pending = this.inflight.get(account.id);
@@ -115,17 +134,21 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
   }
 
   private refresh(account: Account): Promise<string> {
-    return withSpan('session.refresh_token', { attributes: { [Attr.account]: account.id } }, async () => {
-      try {
-        await this.restores.get(account.id);
-        const jwt = await this.mint(account);
-        this.store(account, jwt);
+    return withSpan(
+      'session.refresh_token',
+      { attributes: { [Attr.account]: account.id } },
+      async () => {
+        try {
+          await this.restores.get(account.id);
+          const jwt = await this.mint(account);
+          this.store(account, jwt);
 
-        return jwt;
-      } catch (err) {
-        throw this.onRefreshFailure(account, err);
-      }
-    });
+          return jwt;
+        } catch (err) {
+          throw this.onRefreshFailure(account, err);
+        }
+      },
+    );
   }
 
   private async mint(account: Account): Promise<string> {
@@ -134,7 +157,12 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
       return await this.clerk.mintToken(account, account.sessionId);
     } catch (err) {
       // A stale session id answers 401; look the session up again once before giving up.
-      if (!(err instanceof UpstreamError) || err.status !== 401 || clerkErrorCode(err.body) === 'session_revoked') throw err;
+      if (
+        !(err instanceof UpstreamError) ||
+        err.status !== 401 ||
+        clerkErrorCode(err.body) === 'session_revoked'
+      )
+        throw err;
       account.sessionId = await this.discoverSession(account);
 
       return this.clerk.mintToken(account, account.sessionId);
@@ -144,7 +172,11 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
   private async discoverSession(account: Account): Promise<string> {
     const { sessionId } = await this.clerk.getClient(account);
     if (!sessionId) {
-      this.accounts.transition(account, 'needs_relogin', 'Clerk reports no active session for the cookie (signed out, expired or replaced by another login)');
+      this.accounts.transition(
+        account,
+        'needs_relogin',
+        'Clerk reports no active session for the cookie (signed out, expired or replaced by another login)',
+      );
       throw new AppError({
         status: 503,
         code: ErrorCode.AccountSessionMissing,
@@ -159,7 +191,11 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
   private store(account: Account, jwt: string): void {
     const now = Date.now();
     const exp = decodeJwt(jwt)?.exp;
-    const token: SessionToken = { jwt, obtainedAtMs: now, expiresAtMs: exp ? exp * 1000 : now + DEFAULT_TOKEN_LIFETIME_MS };
+    const token: SessionToken = {
+      jwt,
+      obtainedAtMs: now,
+      expiresAtMs: exp ? exp * 1000 : now + DEFAULT_TOKEN_LIFETIME_MS,
+    };
     account.token = token;
     account.lastRefreshAt = new Date(now);
     account.lastRefreshError = undefined;
@@ -167,10 +203,17 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
     this.metrics.m.tokenExpiry.set({ account: account.id }, token.expiresAtMs / 1000);
     this.metrics.m.tokenRefreshes.inc({ account: account.id, result: 'success' });
     this.persist(account);
-    if (account.state !== 'no_credits' && account.state !== 'captcha_required' && account.state !== 'cooling_down') {
+    if (
+      account.state !== 'no_credits' &&
+      account.state !== 'captcha_required' &&
+      account.state !== 'cooling_down'
+    ) {
       this.accounts.transition(account, 'active', 'session token refreshed');
     }
-    this.schedule(account, Math.max(1_000, token.expiresAtMs - now - this.config.session.refreshAheadMs));
+    this.schedule(
+      account,
+      Math.max(1_000, token.expiresAtMs - now - this.config.session.refreshAheadMs),
+    );
   }
 
   private onRefreshFailure(account: Account, err: unknown): unknown {
@@ -195,35 +238,76 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
   private classifyAuthFailure(account: Account, err: UpstreamError): void {
     const code = clerkErrorCode(err.body);
     if (code === 'session_revoked') {
-      this.accounts.transition(account, 'revoked', 'Clerk revoked the session (signed out elsewhere, or a login on another account)');
+      this.accounts.transition(
+        account,
+        'revoked',
+        'Clerk revoked the session (signed out elsewhere, or a login on another account)',
+      );
     } else if (code === 'requires_captcha') {
-      this.accounts.transition(account, 'captcha_required', 'Clerk demands a captcha before minting tokens', this.config.session.captchaCoolDownMs);
-    } else if (err.kind === 'http' && (err.status === 401 || err.status === 403) && !err.isHtmlPage) {
-      this.accounts.transition(account, 'expired', `Clerk rejected the session (${code ?? `status ${err.status}`})`);
+      this.accounts.transition(
+        account,
+        'captcha_required',
+        'Clerk demands a captcha before minting tokens',
+        this.config.session.captchaCoolDownMs,
+      );
+    } else if (
+      err.kind === 'http' &&
+      (err.status === 401 || err.status === 403) &&
+      !err.isHtmlPage
+    ) {
+      this.accounts.transition(
+        account,
+        'expired',
+        `Clerk rejected the session (${code ?? `status ${err.status}`})`,
+      );
     } else if (code === 'api_version_invalid') {
-      this.accounts.transition(account, 'auth_unreachable', 'Clerk rejected the request format (api_version_invalid); check the pinned Clerk versions and SUNO_AUTH_URL');
+      this.accounts.transition(
+        account,
+        'auth_unreachable',
+        'Clerk rejected the request format (api_version_invalid); check the pinned Clerk versions and SUNO_AUTH_URL',
+      );
     } else if (err.kind !== 'circuit_open') {
       const answer = `${err.kind}${err.status ? ` ${err.status}` : ''}${err.isHtmlPage ? ' with an HTML page' : ''}`;
-      this.accounts.transition(account, 'auth_unreachable', `Clerk call ${err.operation}${err.address ? ` at ${err.address}` : ''} failed: ${answer}`);
+      this.accounts.transition(
+        account,
+        'auth_unreachable',
+        `Clerk call ${err.operation}${err.address ? ` at ${err.address}` : ''} failed: ${answer}`,
+      );
     }
   }
 
   private authError(account: Account, err: UpstreamError): AppError {
     const mapped = mapUpstreamError(err);
     if (account.state === 'revoked') {
-      return new AppError({ status: 503, code: ErrorCode.AccountRevoked, detail: `Account ${account.id}'s session was revoked; sign in again and update its cookie.`, cause: err });
+      return new AppError({
+        status: 503,
+        code: ErrorCode.AccountRevoked,
+        detail: `Account ${account.id}'s session was revoked; sign in again and update its cookie.`,
+        cause: err,
+      });
     }
     if (account.state === 'captcha_required') {
-      return new AppError({ status: 503, code: ErrorCode.CaptchaRequired, detail: `Account ${account.id} must solve a captcha on suno.com before tokens can be minted.`, retryAfterS: 300, cause: err });
+      return new AppError({
+        status: 503,
+        code: ErrorCode.CaptchaRequired,
+        detail: `Account ${account.id} must solve a captcha on suno.com before tokens can be minted.`,
+        retryAfterS: 300,
+        cause: err,
+      });
     }
 
     return mapped;
   }
 
   private unusable(account: Account): AppError {
-    const code = account.state === 'revoked' ? ErrorCode.AccountRevoked : ErrorCode.AccountSessionInvalid;
+    const code =
+      account.state === 'revoked' ? ErrorCode.AccountRevoked : ErrorCode.AccountSessionInvalid;
 
-    return new AppError({ status: 503, code, detail: `Account ${account.id} is ${account.state}: ${account.stateReason}` });
+    return new AppError({
+      status: 503,
+      code,
+      detail: `Account ${account.id} is ${account.state}: ${account.stateReason}`,
+    });
   }
 
   private schedule(account: Account, delayMs: number): void {
@@ -232,7 +316,10 @@ export class SessionService implements OnApplicationBootstrap, BeforeApplication
     const timer = setTimeout(() => {
       this.timers.delete(account.id);
       this.getToken(account, account.token?.jwt).catch((err: unknown) => {
-        this.logger.warn({ account: account.id, err }, `background token refresh failed for ${account.id}`);
+        this.logger.warn(
+          { account: account.id, err },
+          `background token refresh failed for ${account.id}`,
+        );
       });
     }, delayMs);
     timer.unref();

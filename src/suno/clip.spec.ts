@@ -11,7 +11,10 @@ const base = {
 
 describe('parseClip', () => {
   it('turns empty URLs into null while submitted', () => {
-    const clip = parseClip({ ...base, status: 'submitted', audio_url: '', video_url: '', image_url: null }, 'feed');
+    const clip = parseClip(
+      { ...base, status: 'submitted', audio_url: '', video_url: '', image_url: null },
+      'feed',
+    );
 
     expect(clip.audio_url).toBeNull();
     expect(clip.stream_url).toBeNull();
@@ -20,14 +23,25 @@ describe('parseClip', () => {
   });
 
   it('reports a streaming URL apart from the final audio', () => {
-    const clip = parseClip({ ...base, status: 'streaming', audio_url: 'https://audiopipe.example/?item_id=1' }, 'feed');
+    const clip = parseClip(
+      { ...base, status: 'streaming', audio_url: 'https://audiopipe.example/?item_id=1' },
+      'feed',
+    );
 
     expect(clip.stream_url).toBe('https://audiopipe.example/?item_id=1');
     expect(clip.audio_url).toBeNull();
   });
 
   it('reports the final audio only when complete', () => {
-    const clip = parseClip({ ...base, status: 'complete', audio_url: 'https://cdn.example/1.mp3', metadata: { ...base.metadata, duration: 95.5 } }, 'feed');
+    const clip = parseClip(
+      {
+        ...base,
+        status: 'complete',
+        audio_url: 'https://cdn.example/1.mp3',
+        metadata: { ...base.metadata, duration: 95.5 },
+      },
+      'feed',
+    );
 
     expect(clip.audio_url).toBe('https://cdn.example/1.mp3');
     expect(clip.stream_url).toBeNull();
@@ -35,7 +49,15 @@ describe('parseClip', () => {
   });
 
   it('never reports None.mp3 as audio', () => {
-    const clip = parseClip({ ...base, status: 'error', audio_url: 'https://cdn.example/None.mp3', metadata: { error_message: 'artist name' } }, 'clip');
+    const clip = parseClip(
+      {
+        ...base,
+        status: 'error',
+        audio_url: 'https://cdn.example/None.mp3',
+        metadata: { error_message: 'artist name' },
+      },
+      'clip',
+    );
 
     expect(clip.audio_url).toBeNull();
     expect(clip.error_message).toBe('artist name');
@@ -51,7 +73,10 @@ describe('parseClip', () => {
   });
 
   it('flags the degraded-account marker', () => {
-    const clip = parseClip({ ...base, status: 'complete', metadata: { prompt: 'This is a fake app. [Verse]' } }, 'clip');
+    const clip = parseClip(
+      { ...base, status: 'complete', metadata: { prompt: 'This is a fake app. [Verse]' } },
+      'clip',
+    );
 
     expect(clip.suspect_degraded).toBe(true);
   });

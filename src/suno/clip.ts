@@ -43,7 +43,12 @@ function mediaUrl(value: unknown): string | null {
 /** Normalises one upstream clip; only a missing id makes it unusable. */
 export function parseClip(raw: unknown, operation: string): Clip {
   if (!raw || typeof raw !== 'object' || typeof (raw as Raw).id !== 'string') {
-    throw new UpstreamError({ kind: 'bad_response', operation, host: 'studio', message: `${operation} returned a clip without an id` });
+    throw new UpstreamError({
+      kind: 'bad_response',
+      operation,
+      host: 'studio',
+      message: `${operation} returned a clip without an id`,
+    });
   }
   const clip = raw as Raw;
   const meta = (clip.metadata && typeof clip.metadata === 'object' ? clip.metadata : {}) as Raw;
@@ -61,7 +66,8 @@ export function parseClip(raw: unknown, operation: string): Clip {
     stream_url: status === 'streaming' ? audio : null,
     image_url: mediaUrl(clip.image_url),
     video_url: status === 'complete' ? mediaUrl(clip.video_url) : null,
-    duration: typeof meta.duration === 'number' && Number.isFinite(meta.duration) ? meta.duration : null,
+    duration:
+      typeof meta.duration === 'number' && Number.isFinite(meta.duration) ? meta.duration : null,
     model: text(clip.model_name) ?? text(clip.major_model_version),
     tags: text(meta.tags),
     negative_tags: text(meta.negative_tags),
@@ -69,7 +75,10 @@ export function parseClip(raw: unknown, operation: string): Clip {
     gpt_description_prompt: text(meta.gpt_description_prompt),
     type: text(meta.type),
     created_at: text(clip.created_at),
-    error_message: status === 'error' ? (text(meta.error_message) ?? 'The upstream marked the clip as failed without a reason.') : null,
+    error_message:
+      status === 'error'
+        ? (text(meta.error_message) ?? 'The upstream marked the clip as failed without a reason.')
+        : null,
     suspect_degraded: lyrics !== null && DEGRADED_MARKER.test(lyrics),
   };
 }
@@ -78,7 +87,12 @@ export function parseClip(raw: unknown, operation: string): Clip {
 export function parseClipList(body: unknown, operation: string): Clip[] {
   const list = Array.isArray(body) ? body : (body as { clips?: unknown } | null)?.clips;
   if (!Array.isArray(list)) {
-    throw new UpstreamError({ kind: 'bad_response', operation, host: 'studio', message: `${operation} returned no clip list` });
+    throw new UpstreamError({
+      kind: 'bad_response',
+      operation,
+      host: 'studio',
+      message: `${operation} returned no clip list`,
+    });
   }
 
   return list.map((c) => parseClip(c, operation));

@@ -34,13 +34,21 @@ export class SunoClient {
     let sends = 0;
 
     return this.resilience.execute(
-      { operation: call.operation, opClass: call.opClass, host: 'studio', accountId: call.account.id, deadlineMs: ctx?.deadlineMs, requestId: ctx?.requestId },
+      {
+        operation: call.operation,
+        opClass: call.opClass,
+        host: 'studio',
+        accountId: call.account.id,
+        deadlineMs: ctx?.deadlineMs,
+        requestId: ctx?.requestId,
+      },
       async () => {
         const jwt = await this.session.getToken(call.account);
         try {
           return await this.send(call, jwt, sends++);
         } catch (err) {
-          if (!(err instanceof UpstreamError) || err.kind !== 'http' || err.status !== 401) throw err;
+          if (!(err instanceof UpstreamError) || err.kind !== 'http' || err.status !== 401)
+            throw err;
           const fresh = await this.session.getToken(call.account, jwt);
 
           return this.send(call, fresh, sends++);

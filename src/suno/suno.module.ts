@@ -31,7 +31,9 @@ import { UpstreamTransport } from './upstream-transport';
       provide: SessionStore,
       inject: [APP_CONFIG, REDIS_CLIENT],
       useFactory: (config: AppConfig, redis: Redis | null) =>
-        redis && config.session.encryptionKey ? new RedisSessionStore(redis, config.session.encryptionKey) : new MemorySessionStore(),
+        redis && config.session.encryptionKey
+          ? new RedisSessionStore(redis, config.session.encryptionKey)
+          : new MemorySessionStore(),
     },
   ],
   exports: [AccountsService, SessionService, StudioApi],

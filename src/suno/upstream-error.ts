@@ -11,13 +11,7 @@
  * - `bulkhead_full`: the account's running-generation limit rejected the call locally.
  */
 export type UpstreamFailureKind =
-  | 'connect'
-  | 'reset'
-  | 'timeout'
-  | 'http'
-  | 'bad_response'
-  | 'circuit_open'
-  | 'bulkhead_full';
+  'connect' | 'reset' | 'timeout' | 'http' | 'bad_response' | 'circuit_open' | 'bulkhead_full';
 
 export type UpstreamHost = 'clerk' | 'studio';
 
@@ -64,7 +58,11 @@ export class UpstreamError extends Error {
     this.body = options.body;
     this.mayHaveReachedUpstream =
       options.mayHaveReachedUpstream ??
-      !(options.kind === 'connect' || options.kind === 'circuit_open' || options.kind === 'bulkhead_full');
+      !(
+        options.kind === 'connect' ||
+        options.kind === 'circuit_open' ||
+        options.kind === 'bulkhead_full'
+      );
   }
 
   /** True when the response body is an HTML page, which a JSON API does not send itself. */

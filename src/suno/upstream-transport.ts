@@ -12,7 +12,15 @@ import { CONNECT_TIMEOUT_CODE, UpstreamAgents, createUpstreamAgents } from './ht
 import { UpstreamError, UpstreamFailureKind } from './upstream-error';
 import { UpstreamRequest, UpstreamResponse } from './upstream-request';
 
-const CONNECT_CODES = new Set([CONNECT_TIMEOUT_CODE, 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_PROXY_CONNECTION']);
+const CONNECT_CODES = new Set([
+  CONNECT_TIMEOUT_CODE,
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_PROXY_CONNECTION',
+]);
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT', 'ERR_CANCELED']);
 const SNIPPET_BYTES = 1024;
 
@@ -56,7 +64,8 @@ export class UpstreamTransport implements OnApplicationShutdown {
   }
 
   async send(request: UpstreamRequest, resendCount: number): Promise<UpstreamResponse> {
-    const baseUrl = request.host === 'clerk' ? this.config.upstream.authUrl : this.config.upstream.baseUrl;
+    const baseUrl =
+      request.host === 'clerk' ? this.config.upstream.authUrl : this.config.upstream.baseUrl;
     const span = tracer().startSpan(`${request.method} ${request.operation}`, {
       kind: SpanKind.CLIENT,
       attributes: {
@@ -89,7 +98,12 @@ export class UpstreamTransport implements OnApplicationShutdown {
       span.end();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const spanContext = span.spanContext();
-      this.metrics.observe(this.metrics.m.upstreamDuration, { operation: request.operation, outcome }, seconds, spanContext.traceFlags % 2 === 1 ? spanContext.traceId : undefined);
+      this.metrics.observe(
+        this.metrics.m.upstreamDuration,
+        { operation: request.operation, outcome },
+        seconds,
+        spanContext.traceFlags % 2 === 1 ? spanContext.traceId : undefined,
+      );
     }
   }
 
@@ -139,9 +153,16 @@ export class UpstreamTransport implements OnApplicationShutdown {
 function forwardProxy(proxyUrl: string): AxiosProxyConfig {
   const url = new URL(proxyUrl);
   const protocol = url.protocol.replace(/:$/, '');
-  const auth = url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined;
+  const auth = url.username
+    ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    : undefined;
 
-  return { protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (protocol === 'https' ? 443 : 80), auth };
+  return {
+    protocol,
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port) || (protocol === 'https' ? 443 : 80),
+    auth,
+  };
 }
 
 function outcomeOf(error: UpstreamError): string {
@@ -171,11 +192,21 @@ function headerValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function interpret(response: AxiosResponse<string>, request: UpstreamRequest, address: string): UpstreamResponse {
+function interpret(
+  response: AxiosResponse<string>,
+  request: UpstreamRequest,
+  address: string,
+): UpstreamResponse {
   const text = typeof response.data === 'string' ? response.data : '';
   const contentType = headerValue(response.headers['content-type']) ?? '';
   const parsed = parseJson(text, contentType);
-  const base = { operation: request.operation, host: request.host, address, status: response.status, bodySnippet: text.slice(0, SNIPPET_BYTES) };
+  const base = {
+    operation: request.operation,
+    host: request.host,
+    address,
+    status: response.status,
+    bodySnippet: text.slice(0, SNIPPET_BYTES),
+  };
 
   if (response.status < 200 || response.status >= 300) {
     throw new UpstreamError({
@@ -187,7 +218,11 @@ function interpret(response: AxiosResponse<string>, request: UpstreamRequest, ad
     });
   }
   if (!parsed.ok) {
-    throw new UpstreamError({ ...base, kind: 'bad_response', message: `${request.operation} answered ${response.status} with ${parsed.reason}` });
+    throw new UpstreamError({
+      ...base,
+      kind: 'bad_response',
+      message: `${request.operation} answered ${response.status} with ${parsed.reason}`,
+    });
   }
   const setCookie = response.headers['set-cookie'];
 

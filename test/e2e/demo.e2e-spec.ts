@@ -8,7 +8,12 @@ import { expectProblem } from './support/problem';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LYRICS = '[Verse]\nNeon rain on the harbour wall\n[Chorus]\nHold the night, hold it all';
-const CUSTOM = { prompt: LYRICS, title: 'Harbour Lights', tags: 'synthwave, female vocals', mv: 'chirp-v3-5' };
+const CUSTOM = {
+  prompt: LYRICS,
+  title: 'Harbour Lights',
+  tags: 'synthwave, female vocals',
+  mv: 'chirp-v3-5',
+};
 const URL_FIELDS = ['audio_url', 'stream_url', 'image_url', 'video_url'] as const;
 
 describe('demo flow', () => {
@@ -80,14 +85,21 @@ describe('demo flow', () => {
     expect(read.body.id).toBe(created.body.id);
     expect(read.body.status).toBe('complete');
     expect(read.body.finished_at).toEqual(expect.any(String));
-    expect(read.body.clips.map((c: { id: string }) => c.id)).toEqual(created.body.clips.map((c: { id: string }) => c.id));
+    expect(read.body.clips.map((c: { id: string }) => c.id)).toEqual(
+      created.body.clips.map((c: { id: string }) => c.id),
+    );
 
-    const unknown = await stack.request('GET', '/v1/generations/00000000-0000-4000-8000-000000000000');
+    const unknown = await stack.request(
+      'GET',
+      '/v1/generations/00000000-0000-4000-8000-000000000000',
+    );
     expectProblem(unknown, 404, 'NOT_FOUND');
   });
 
   it('tiny timeout returns 202 with clip states', async () => {
-    const response = await stack.request('POST', '/v1/generations?wait=true&timeout_s=0.1', { body: CUSTOM });
+    const response = await stack.request('POST', '/v1/generations?wait=true&timeout_s=0.1', {
+      body: CUSTOM,
+    });
 
     expect(response.status).toBe(202);
     expect(['submitted', 'queued']).toContain(response.body.status);
@@ -99,7 +111,10 @@ describe('demo flow', () => {
       expect(clip.audio_url).toBeNull();
     }
 
-    const later = await stack.request('GET', `/v1/generations/${response.body.id}?wait=true&timeout_s=10`);
+    const later = await stack.request(
+      'GET',
+      `/v1/generations/${response.body.id}?wait=true&timeout_s=10`,
+    );
     expect(later.status).toBe(200);
     expect(later.body.status).toBe('complete');
   });
@@ -108,7 +123,11 @@ describe('demo flow', () => {
     // Six seconds per song leave about four seconds of streaming to observe.
     await stack.patchEmulatorConfig({ generation_s: 6 });
 
-    const response = await stack.request('POST', '/v1/generations?wait=true&wait_for=streaming&timeout_s=10', { body: CUSTOM });
+    const response = await stack.request(
+      'POST',
+      '/v1/generations?wait=true&wait_for=streaming&timeout_s=10',
+      { body: CUSTOM },
+    );
 
     expect(response.status).toBe(202);
     expect(response.body.status).toBe('streaming');
@@ -164,7 +183,9 @@ describe('demo flow', () => {
   });
 
   it('fresh clips report null instead of empty strings', async () => {
-    const response = await stack.request('POST', '/v1/generations', { body: { prompt: LYRICS, mv: 'chirp-v3-5' } });
+    const response = await stack.request('POST', '/v1/generations', {
+      body: { prompt: LYRICS, mv: 'chirp-v3-5' },
+    });
 
     expect(response.status).toBe(202);
     expect(response.body.status).toBe('submitted');

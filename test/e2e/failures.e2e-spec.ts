@@ -3,12 +3,25 @@
  * map to. Breakers are set out of reach so every row meets a closed circuit.
  */
 import { DEFAULT_ACCOUNT } from '../emulator';
-import { eventually, sleep, startStack, type FaultSpec, type GatewayResponse, type Stack } from './support/harness';
+import {
+  eventually,
+  sleep,
+  startStack,
+  type FaultSpec,
+  type GatewayResponse,
+  type Stack,
+} from './support/harness';
 import { expectProblem } from './support/problem';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HTML_PAGE = '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>';
-const SONG = { prompt: '[Verse]\nStatic on the radio tonight', title: 'Static', tags: 'lo-fi', mv: 'chirp-v3-5' };
+const HTML_PAGE =
+  '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>';
+const SONG = {
+  prompt: '[Verse]\nStatic on the radio tonight',
+  title: 'Static',
+  tags: 'lo-fi',
+  mv: 'chirp-v3-5',
+};
 
 const ENV = {
   BREAKER_THRESHOLD: '1000',
@@ -51,7 +64,14 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'generate 402',
-    faults: [{ match: 'generate', action: 'status', status: 402, body: { detail: 'Insufficient credits' } }],
+    faults: [
+      {
+        match: 'generate',
+        action: 'status',
+        status: 402,
+        body: { detail: 'Insufficient credits' },
+      },
+    ],
     call: GENERATE,
     upstreamCalls: { generate: 1 },
     status: 402,
@@ -68,7 +88,16 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'generate 422 naming a new required field',
-    faults: [{ match: 'generate', action: 'status', status: 422, body: { detail: [{ type: 'missing', loc: ['body', 'transaction_uuid'], msg: 'Field required' }] } }],
+    faults: [
+      {
+        match: 'generate',
+        action: 'status',
+        status: 422,
+        body: {
+          detail: [{ type: 'missing', loc: ['body', 'transaction_uuid'], msg: 'Field required' }],
+        },
+      },
+    ],
     call: GENERATE,
     upstreamCalls: { generate: 1 },
     status: 502,
@@ -77,7 +106,15 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'generate 429 with Retry-After',
-    faults: [{ match: 'generate', action: 'status', status: 429, body: { detail: 'Too many running jobs' }, retry_after: 1 }],
+    faults: [
+      {
+        match: 'generate',
+        action: 'status',
+        status: 429,
+        body: { detail: 'Too many running jobs' },
+        retry_after: 1,
+      },
+    ],
     call: GENERATE,
     upstreamCalls: { generate: 1 },
     status: 429,
@@ -94,7 +131,8 @@ const ROWS: FailureRow[] = [
     call: READ_CREDITS,
     status: 429,
     code: 'RATE_LIMITED',
-    check: (response) => expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1),
+    check: (response) =>
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1),
     pauseAfterMs: 1_100,
   },
   {
@@ -122,7 +160,15 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'billing 503 with an HTML page',
-    faults: [{ match: 'billing', action: 'status', status: 503, body: HTML_PAGE, content_type: 'text/html; charset=utf-8' }],
+    faults: [
+      {
+        match: 'billing',
+        action: 'status',
+        status: 503,
+        body: HTML_PAGE,
+        content_type: 'text/html; charset=utf-8',
+      },
+    ],
     call: READ_CREDITS,
     status: 503,
     code: 'UPSTREAM_UNAVAILABLE',
@@ -139,7 +185,15 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'billing 200 with invalid JSON',
-    faults: [{ match: 'billing', action: 'status', status: 200, body: '{"total_credits_left": 4', content_type: 'application/json' }],
+    faults: [
+      {
+        match: 'billing',
+        action: 'status',
+        status: 200,
+        body: '{"total_credits_left": 4',
+        content_type: 'application/json',
+      },
+    ],
     call: READ_CREDITS,
     status: 502,
     code: 'UPSTREAM_BAD_RESPONSE',
@@ -153,7 +207,9 @@ const ROWS: FailureRow[] = [
   },
   {
     name: 'feed 200 with an HTML page',
-    faults: [{ match: 'feed', action: 'status', status: 200, body: HTML_PAGE, content_type: 'text/html' }],
+    faults: [
+      { match: 'feed', action: 'status', status: 200, body: HTML_PAGE, content_type: 'text/html' },
+    ],
     call: { method: 'GET', path: '/v1/clips?ids=00000000-0000-4000-8000-000000000001' },
     status: 502,
     code: 'UPSTREAM_BAD_RESPONSE',
@@ -192,7 +248,13 @@ const ROWS: FailureRow[] = [
   {
     name: 'Clerk 500 during a forced refresh',
     faults: [
-      { match: 'billing', action: 'status', status: 401, body: { detail: 'Unauthorized' }, count: 1 },
+      {
+        match: 'billing',
+        action: 'status',
+        status: 401,
+        body: { detail: 'Unauthorized' },
+        count: 1,
+      },
       { match: 'clerk_token', action: 'status', status: 500 },
     ],
     call: READ_CREDITS,
@@ -225,7 +287,10 @@ describe('failure mapping', () => {
       const after = await stack.stats();
       const expectedCalls = { generate: 0, ...row.upstreamCalls };
       for (const [route, count] of Object.entries(expectedCalls)) {
-        expect({ route, calls: after.requests[route] - before.requests[route] }).toEqual({ route, calls: count });
+        expect({ route, calls: after.requests[route] - before.requests[route] }).toEqual({
+          route,
+          calls: count,
+        });
       }
     } finally {
       await stack.resetUpstream();
@@ -274,7 +339,9 @@ async function restoreAccount(stack: Stack): Promise<void> {
       const credits = await stack.request('GET', '/v1/credits');
       const accounts = await stack.request('GET', '/v1/accounts');
 
-      return credits.status === 200 && accounts.body.accounts[0].state === 'active' ? true : undefined;
+      return credits.status === 200 && accounts.body.accounts[0].state === 'active'
+        ? true
+        : undefined;
     },
     'the account to be active again',
     5_000,

@@ -12,11 +12,48 @@ const LYRICS = '[Verse]\nPaper boats along the river\n[Chorus]\nCarry me home, c
 const SONG = { prompt: LYRICS, title: 'Paper Boats', tags: 'folk, acoustic', mv: 'chirp-v3-5' };
 
 const CLIP_KEYS = [
-  'id', 'status', 'title', 'audio_url', 'stream_url', 'image_url', 'video_url', 'duration', 'model', 'tags',
-  'negative_tags', 'lyrics', 'gpt_description_prompt', 'type', 'created_at', 'error_message', 'suspect_degraded',
+  'id',
+  'status',
+  'title',
+  'audio_url',
+  'stream_url',
+  'image_url',
+  'video_url',
+  'duration',
+  'model',
+  'tags',
+  'negative_tags',
+  'lyrics',
+  'gpt_description_prompt',
+  'type',
+  'created_at',
+  'error_message',
+  'suspect_degraded',
 ].sort();
-const NULLABLE_TEXT = ['title', 'audio_url', 'stream_url', 'image_url', 'video_url', 'model', 'tags', 'negative_tags', 'lyrics', 'gpt_description_prompt', 'type', 'created_at', 'error_message'];
-const GENERATION_KEYS = ['id', 'kind', 'status', 'account', 'created_at', 'finished_at', 'clips'].sort();
+const NULLABLE_TEXT = [
+  'title',
+  'audio_url',
+  'stream_url',
+  'image_url',
+  'video_url',
+  'model',
+  'tags',
+  'negative_tags',
+  'lyrics',
+  'gpt_description_prompt',
+  'type',
+  'created_at',
+  'error_message',
+];
+const GENERATION_KEYS = [
+  'id',
+  'kind',
+  'status',
+  'account',
+  'created_at',
+  'finished_at',
+  'clips',
+].sort();
 const BILLING_KEYS = ['credits_left', 'period', 'monthly_limit', 'monthly_usage'];
 
 function expectClip(clip: Record<string, unknown>): void {
@@ -140,10 +177,28 @@ describe('routes', () => {
       expect(response.status).toBe(200);
       expect(response.body.clip_id).toBe(song.clips[0].id);
       const words = response.body.aligned_words as Record<string, any>[];
-      expect(words.map((w) => w.word)).toEqual(['Paper', 'boats', 'along', 'the', 'river', 'Carry', 'me', 'home,', 'carry', 'me', 'home']);
+      expect(words.map((w) => w.word)).toEqual([
+        'Paper',
+        'boats',
+        'along',
+        'the',
+        'river',
+        'Carry',
+        'me',
+        'home,',
+        'carry',
+        'me',
+        'home',
+      ]);
       let previousEnd = 0;
       for (const word of words) {
-        expect(Object.keys(word).sort()).toEqual(['end_s', 'p_align', 'start_s', 'success', 'word']);
+        expect(Object.keys(word).sort()).toEqual([
+          'end_s',
+          'p_align',
+          'start_s',
+          'success',
+          'word',
+        ]);
         expect(word.start_s).toBeGreaterThanOrEqual(previousEnd);
         expect(word.end_s).toBeGreaterThan(word.start_s);
         expect(word.success).toBe(true);
@@ -155,7 +210,13 @@ describe('routes', () => {
       const parent = song.clips[0].id as string;
 
       const extended = await stack.request('POST', `/v1/clips/${parent}/extend?wait=true`, {
-        body: { continue_at: 2.5, prompt: '[Verse 2]\nThe river bends, the lanterns glow', title: 'Paper Boats II', tags: 'folk', mv: 'chirp-v3-5' },
+        body: {
+          continue_at: 2.5,
+          prompt: '[Verse 2]\nThe river bends, the lanterns glow',
+          title: 'Paper Boats II',
+          tags: 'folk',
+          mv: 'chirp-v3-5',
+        },
       });
 
       expect(extended.status).toBe(200);
@@ -184,17 +245,28 @@ describe('routes', () => {
     });
 
     it('lyrics can be created, read and awaited', async () => {
-      const created = await stack.request('POST', '/v1/lyrics', { body: { prompt: 'a lighthouse keeper who misses the sea' } });
+      const created = await stack.request('POST', '/v1/lyrics', {
+        body: { prompt: 'a lighthouse keeper who misses the sea' },
+      });
 
       expect(created.status).toBe(200);
-      expect(created.body).toEqual({ id: expect.any(String), status: 'running', title: null, text: null, error_message: null });
+      expect(created.body).toEqual({
+        id: expect.any(String),
+        status: 'running',
+        title: null,
+        text: null,
+        error_message: null,
+      });
 
       const read = await stack.request('GET', `/v1/lyrics/${created.body.id}`);
       expect(read.status).toBe(200);
       expect(read.body.id).toBe(created.body.id);
       expect(['running', 'complete']).toContain(read.body.status);
 
-      const awaited = await stack.request('GET', `/v1/lyrics/${created.body.id}?wait=true&timeout_s=5`);
+      const awaited = await stack.request(
+        'GET',
+        `/v1/lyrics/${created.body.id}?wait=true&timeout_s=5`,
+      );
       expect(awaited.status).toBe(200);
       expect(awaited.body.status).toBe('complete');
       expect(awaited.body.text).toContain('[Chorus]');
@@ -203,7 +275,9 @@ describe('routes', () => {
     });
 
     it('POST /v1/lyrics?wait=true returns finished lyrics', async () => {
-      const response = await stack.request('POST', '/v1/lyrics?wait=true&timeout_s=5', { body: { prompt: 'trains at midnight' } });
+      const response = await stack.request('POST', '/v1/lyrics?wait=true&timeout_s=5', {
+        body: { prompt: 'trains at midnight' },
+      });
 
       expect(response.status).toBe(200);
       expect(response.body.status).toBe('complete');
@@ -223,7 +297,13 @@ describe('routes', () => {
       expect(response.body.monthly_usage).toBe(upstream.monthlyUsage);
       expect(response.body.monthly_usage).toBeGreaterThan(0);
       expect(response.body.accounts).toEqual([
-        { id: 'default', credits_left: upstream.credits, period: 'month', monthly_limit: 2500, monthly_usage: upstream.monthlyUsage },
+        {
+          id: 'default',
+          credits_left: upstream.credits,
+          period: 'month',
+          monthly_limit: 2500,
+          monthly_usage: upstream.monthlyUsage,
+        },
       ]);
     });
 
@@ -250,7 +330,14 @@ describe('routes', () => {
 
       expect(response.status).toBe(200);
       expect(Object.keys(response.body.paths)).toEqual(
-        expect.arrayContaining(['/v1/generations', '/v1/generations/{id}', '/v1/clips', '/v1/lyrics', '/v1/credits', '/v1/accounts']),
+        expect.arrayContaining([
+          '/v1/generations',
+          '/v1/generations/{id}',
+          '/v1/clips',
+          '/v1/lyrics',
+          '/v1/credits',
+          '/v1/accounts',
+        ]),
       );
     });
   });
@@ -264,10 +351,19 @@ describe('routes', () => {
     });
 
     it('POST /generate returns the upstream batch shape', async () => {
-      const response = await stack.request('POST', '/generate', { body: { prompt: LYRICS, tags: 'folk', title: 'Compat', mv: 'chirp-v3-5' } });
+      const response = await stack.request('POST', '/generate', {
+        body: { prompt: LYRICS, tags: 'folk', title: 'Compat', mv: 'chirp-v3-5' },
+      });
 
       expect(response.status).toBe(200);
-      expect(Object.keys(response.body).sort()).toEqual(['batch_size', 'clips', 'created_at', 'id', 'metadata', 'status']);
+      expect(Object.keys(response.body).sort()).toEqual([
+        'batch_size',
+        'clips',
+        'created_at',
+        'id',
+        'metadata',
+        'status',
+      ]);
       expect(response.body.clips).toHaveLength(2);
       for (const clip of response.body.clips) {
         expectUpstreamClip(clip);
@@ -280,7 +376,14 @@ describe('routes', () => {
       const parent = song.clips[1].id as string;
 
       const response = await stack.request('POST', '/generate', {
-        body: { prompt: '[Bridge]\nOne more time', tags: 'folk', title: 'Compat II', mv: 'chirp-v3-5', continue_clip_id: parent, continue_at: 1 },
+        body: {
+          prompt: '[Bridge]\nOne more time',
+          tags: 'folk',
+          title: 'Compat II',
+          mv: 'chirp-v3-5',
+          continue_clip_id: parent,
+          continue_at: 1,
+        },
       });
 
       expect(response.status).toBe(200);
@@ -292,7 +395,12 @@ describe('routes', () => {
 
     it('POST /generate/description-mode returns the upstream batch shape', async () => {
       const response = await stack.request('POST', '/generate/description-mode', {
-        body: { gpt_description_prompt: 'a sea shanty about coffee', make_instrumental: false, mv: 'chirp-v3-5', prompt: '' },
+        body: {
+          gpt_description_prompt: 'a sea shanty about coffee',
+          make_instrumental: false,
+          mv: 'chirp-v3-5',
+          prompt: '',
+        },
       });
 
       expect(response.status).toBe(200);
@@ -321,7 +429,10 @@ describe('routes', () => {
 
     it('GET /feed/:ids takes many ids and skips unknown ones', async () => {
       const known = song.clips.map((c: { id: string }) => c.id);
-      const unknown = Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      const unknown = Array.from(
+        { length: 20 },
+        (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      );
 
       const response = await stack.request('GET', `/feed/${[...unknown, ...known].join(',')}`);
 
@@ -330,7 +441,9 @@ describe('routes', () => {
     });
 
     it('POST /generate/lyrics and GET /lyrics/:id follow the original shapes', async () => {
-      const created = await stack.request('POST', '/generate/lyrics', { body: { prompt: 'rain on a tin roof' } });
+      const created = await stack.request('POST', '/generate/lyrics', {
+        body: { prompt: 'rain on a tin roof' },
+      });
 
       expect(created.status).toBe(200);
       expect(created.body).toEqual({ id: expect.any(String) });
@@ -343,7 +456,9 @@ describe('routes', () => {
     });
 
     it('POST /generate/lyrics/ with the trailing slash works', async () => {
-      const response = await stack.request('POST', '/generate/lyrics/', { body: { prompt: 'rain on a tin roof' } });
+      const response = await stack.request('POST', '/generate/lyrics/', {
+        body: { prompt: 'rain on a tin roof' },
+      });
 
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ id: expect.any(String) });

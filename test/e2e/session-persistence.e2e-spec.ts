@@ -25,7 +25,10 @@ describe('rotated cookie persistence', () => {
     await emulator.close();
   });
 
-  async function startGateway(accountId: string, encryptionKey?: string): Promise<NestFastifyApplication> {
+  async function startGateway(
+    accountId: string,
+    encryptionKey?: string,
+  ): Promise<NestFastifyApplication> {
     const accountsFile = await writeAccounts(accountId);
     const config = loadConfig({
       API_KEYS: 'test:persistence-key',
@@ -36,7 +39,10 @@ describe('rotated cookie persistence', () => {
       ...(encryptionKey ? { SESSION_ENCRYPTION_KEY: encryptionKey } : {}),
       LOG_LEVEL: 'warn',
     });
-    const app = await createApp({ config, logDestination: new Writable({ write: (_chunk, _enc, done) => done() }) });
+    const app = await createApp({
+      config,
+      logDestination: new Writable({ write: (_chunk, _enc, done) => done() }),
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
 
     return app;
@@ -54,7 +60,9 @@ describe('rotated cookie persistence', () => {
 
   async function credits(app: NestFastifyApplication): Promise<number> {
     const { port } = app.getHttpServer().address() as { port: number };
-    const res = await fetch(`http://127.0.0.1:${port}/v1/credits`, { headers: { authorization: 'Bearer persistence-key' } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/credits`, {
+      headers: { authorization: 'Bearer persistence-key' },
+    });
 
     return res.status;
   }
@@ -66,7 +74,11 @@ describe('rotated cookie persistence', () => {
   }
 
   it('reuses the rotated cookie after a restart', async () => {
-    await fetch(`${emulator.url}/__emulator/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rotate_every: 1 }) });
+    await fetch(`${emulator.url}/__emulator/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rotate_every: 1 }),
+    });
     const accountId = `persist-${randomUUID().slice(0, 8)}`;
 
     const first = await startGateway(accountId, key);
@@ -82,7 +94,11 @@ describe('rotated cookie persistence', () => {
   });
 
   it('falls back to the configured cookie without a key', async () => {
-    await fetch(`${emulator.url}/__emulator/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rotate_every: 1 }) });
+    await fetch(`${emulator.url}/__emulator/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rotate_every: 1 }),
+    });
     const accountId = `plain-${randomUUID().slice(0, 8)}`;
 
     const first = await startGateway(accountId);

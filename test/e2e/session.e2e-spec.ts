@@ -7,11 +7,19 @@ import { DEFAULT_ACCOUNT } from '../emulator';
 import { sleep, startStack, TEST_API_KEY, type Stack } from './support/harness';
 import { expectProblem } from './support/problem';
 
-const UNAUTHORIZED_ONCE = { match: 'billing', action: 'status', status: 401, body: { detail: 'Unauthorized' }, count: 1 } as const;
+const UNAUTHORIZED_ONCE = {
+  match: 'billing',
+  action: 'status',
+  status: 401,
+  body: { detail: 'Unauthorized' },
+  count: 1,
+} as const;
 
 async function emulatorAccount(stack: Stack): Promise<{ client_values: number }> {
   const response = await fetch(`${stack.emulator.url}/__emulator/accounts`);
-  const { accounts } = (await response.json()) as { accounts: { id: string; client_values: number }[] };
+  const { accounts } = (await response.json()) as {
+    accounts: { id: string; client_values: number }[];
+  };
 
   return accounts.find((a) => a.id === DEFAULT_ACCOUNT.id)!;
 }
@@ -27,7 +35,10 @@ describe('token keep-alive', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    stack = await startStack({ emulator: { jwtTtlS: 3 }, env: { SESSION_REFRESH_AHEAD_MS: '1000' } });
+    stack = await startStack({
+      emulator: { jwtTtlS: 3 },
+      env: { SESSION_REFRESH_AHEAD_MS: '1000' },
+    });
   });
 
   afterAll(async () => {
@@ -72,7 +83,9 @@ describe('single-flight refresh', () => {
       },
     });
     try {
-      const responses = await Promise.all(Array.from({ length: 50 }, () => stack.request('GET', '/v1/credits')));
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => stack.request('GET', '/v1/credits')),
+      );
       const stats = await stack.stats();
 
       expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
@@ -95,7 +108,9 @@ describe('single-flight refresh', () => {
       await stack.fault({ match: 'clerk_token', action: 'delay', delay_ms: 300, count: 1 });
       const before = await stack.stats();
 
-      const responses = await Promise.all(Array.from({ length: 50 }, () => stack.request('GET', '/v1/credits')));
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => stack.request('GET', '/v1/credits')),
+      );
       const after = await stack.stats();
 
       expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
@@ -211,7 +226,9 @@ describe('signed-out cookie', () => {
 
   it('returns 503 ACCOUNT_SESSION_MISSING without generating', async () => {
     const credits = await stack.request('GET', '/v1/credits');
-    const generation = await stack.request('POST', '/v1/generations', { body: { prompt: 'la la la', mv: 'chirp-v3-5' } });
+    const generation = await stack.request('POST', '/v1/generations', {
+      body: { prompt: 'la la la', mv: 'chirp-v3-5' },
+    });
 
     expectProblem(credits, 503, 'ACCOUNT_SESSION_MISSING');
     expectProblem(generation, 503, 'ACCOUNT_SESSION_MISSING');

@@ -36,26 +36,54 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return from(this.run(context, next, String(header)));
   }
 
-  private async run(context: ExecutionContext, next: CallHandler, rawKey: string): Promise<unknown> {
+  private async run(
+    context: ExecutionContext,
+    next: CallHandler,
+    rawKey: string,
+  ): Promise<unknown> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     if (!KEY_PATTERN.test(rawKey)) {
-      throw new AppError({ status: 400, code: ErrorCode.ValidationFailed, detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters.' });
+      throw new AppError({
+        status: 400,
+        code: ErrorCode.ValidationFailed,
+        detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters.',
+      });
     }
     const client = request.observation?.ctx.clientId ?? 'anonymous';
     const key = `${client}:${rawKey}`;
-    const fingerprint = createHash('sha256').update(JSON.stringify([request.method, request.routeOptions?.url, request.params, request.query, request.body])).digest('hex');
+    const fingerprint = createHash('sha256')
+      .update(
+        JSON.stringify([
+          request.method,
+          request.routeOptions?.url,
+          request.params,
+          request.query,
+          request.body,
+        ]),
+      )
+      .digest('hex');
     const ttl = this.config.idempotency.ttlMs;
     const begun = await this.store.begin(key, fingerprint, ttl);
 
     switch (begun.kind) {
       case 'mismatch':
-        throw new AppError({ status: 422, code: ErrorCode.IdempotencyKeyReused, detail: 'This Idempotency-Key was already used with a different request body.' });
+        throw new AppError({
+          status: 422,
+          code: ErrorCode.IdempotencyKeyReused,
+          detail: 'This Idempotency-Key was already used with a different request body.',
+        });
       case 'in_progress':
-        throw new AppError({ status: 409, code: ErrorCode.IdempotencyConflict, detail: 'A request with this Idempotency-Key is still running; retry after it finishes.', retryAfterS: 1 });
+        throw new AppError({
+          status: 409,
+          code: ErrorCode.IdempotencyConflict,
+          detail: 'A request with this Idempotency-Key is still running; retry after it finishes.',
+          retryAfterS: 1,
+        });
       case 'replay':
         void reply.header('idempotent-replayed', 'true');
-        if (begun.response.contentType) void reply.header('content-type', begun.response.contentType);
+        if (begun.response.contentType)
+          void reply.header('content-type', begun.response.contentType);
         reply.status(begun.response.status);
 
         return begun.response.body;
@@ -68,7 +96,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private async execute(next: CallHandler, reply: FastifyReply, key: string, ttl: number, request: FastifyRequest): Promise<unknown> {
+  private async execute(
+    next: CallHandler,
+    reply: FastifyReply,
+    key: string,
+    ttl: number,
+    request: FastifyRequest,
+  ): Promise<unknown> {
     try {
       const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
       await this.store.complete(key, { status: reply.statusCode, body }, ttl);
@@ -78,7 +112,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const error = toAppError(err);
       // An answer that names a generation may have spent credits: replay it, never resubmit.
       if (error.extra?.generation_id) {
-        await this.store.complete(key, { status: error.status, body: problemFrom(error, request.observation?.ctx.requestId), contentType: 'application/problem+json' }, ttl);
+        await this.store.complete(
+          key,
+          {
+            status: error.status,
+            body: problemFrom(error, request.observation?.ctx.requestId),
+            contentType: 'application/problem+json',
+          },
+          ttl,
+        );
       } else {
         await this.store.abandon(key);
       }

@@ -25,7 +25,9 @@ describe('RedisIdempotencyStore', () => {
 
   it('lets exactly one of many concurrent begins start', async () => {
     const key = randomUUID();
-    const results = await Promise.all(Array.from({ length: 20 }, () => sut.begin(key, 'fp', 10_000)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => sut.begin(key, 'fp', 10_000)),
+    );
 
     expect(results.filter((r) => r.kind === 'started')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'in_progress')).toHaveLength(19);
@@ -36,7 +38,10 @@ describe('RedisIdempotencyStore', () => {
     await sut.begin(key, 'fp', 10_000);
     await sut.complete(key, { status: 201, body: { id: 'g1' } }, 10_000);
 
-    expect(await sut.begin(key, 'fp', 10_000)).toEqual({ kind: 'replay', response: { status: 201, body: { id: 'g1' } } });
+    expect(await sut.begin(key, 'fp', 10_000)).toEqual({
+      kind: 'replay',
+      response: { status: 201, body: { id: 'g1' } },
+    });
   });
 
   it('reports a different body as mismatch', async () => {

@@ -22,14 +22,22 @@ export class RedisIdempotencyStore extends IdempotencyStore {
     const redisKey = this.prefix + key;
     // Two rounds cover a key that expires between the failed SET NX and the GET.
     for (let round = 0; round < 2; round++) {
-      const created = await this.redis.set(redisKey, JSON.stringify({ fingerprint } satisfies Record), 'PX', ttlMs, 'NX');
+      const created = await this.redis.set(
+        redisKey,
+        JSON.stringify({ fingerprint } satisfies Record),
+        'PX',
+        ttlMs,
+        'NX',
+      );
       if (created === 'OK') return { kind: 'started' };
       const raw = await this.redis.get(redisKey);
       if (raw === null) continue;
       const record = JSON.parse(raw) as Record;
       if (record.fingerprint !== fingerprint) return { kind: 'mismatch' };
 
-      return record.response ? { kind: 'replay', response: record.response } : { kind: 'in_progress' };
+      return record.response
+        ? { kind: 'replay', response: record.response }
+        : { kind: 'in_progress' };
     }
 
     return { kind: 'in_progress' };
@@ -40,7 +48,12 @@ export class RedisIdempotencyStore extends IdempotencyStore {
     const raw = await this.redis.get(redisKey);
     if (raw === null) return;
     const record = JSON.parse(raw) as Record;
-    await this.redis.set(redisKey, JSON.stringify({ fingerprint: record.fingerprint, response } satisfies Record), 'PX', ttlMs);
+    await this.redis.set(
+      redisKey,
+      JSON.stringify({ fingerprint: record.fingerprint, response } satisfies Record),
+      'PX',
+      ttlMs,
+    );
   }
 
   async abandon(key: string): Promise<void> {

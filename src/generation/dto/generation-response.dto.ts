@@ -5,16 +5,27 @@ export class ClipResponseDto {
   @ApiProperty({ description: 'Clip id (UUID) as the upstream assigned it.' })
   id!: string;
 
-  @ApiProperty({ description: 'Clip status.', enum: ['submitted', 'queued', 'streaming', 'complete', 'error'] })
+  @ApiProperty({
+    description: 'Clip status.',
+    enum: ['submitted', 'queued', 'streaming', 'complete', 'error'],
+  })
   status!: string;
 
   @ApiProperty({ description: 'Song title.', nullable: true, type: String })
   title!: string | null;
 
-  @ApiProperty({ description: 'Final MP3; null until the clip is complete.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Final MP3; null until the clip is complete.',
+    nullable: true,
+    type: String,
+  })
   audio_url!: string | null;
 
-  @ApiProperty({ description: 'Temporary stream that plays while the clip is streaming; null otherwise.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Temporary stream that plays while the clip is streaming; null otherwise.',
+    nullable: true,
+    type: String,
+  })
   stream_url!: string | null;
 
   @ApiProperty({ description: 'Cover image.', nullable: true, type: String })
@@ -23,7 +34,11 @@ export class ClipResponseDto {
   @ApiProperty({ description: 'Video; null until complete.', nullable: true, type: String })
   video_url!: string | null;
 
-  @ApiProperty({ description: 'Duration in seconds; null until complete.', nullable: true, type: Number })
+  @ApiProperty({
+    description: 'Duration in seconds; null until complete.',
+    nullable: true,
+    type: Number,
+  })
   duration!: number | null;
 
   @ApiProperty({ description: 'Model that made the clip.', nullable: true, type: String })
@@ -38,19 +53,34 @@ export class ClipResponseDto {
   @ApiProperty({ description: 'Lyrics.', nullable: true, type: String })
   lyrics!: string | null;
 
-  @ApiProperty({ description: 'Description of a description-mode song.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Description of a description-mode song.',
+    nullable: true,
+    type: String,
+  })
   gpt_description_prompt!: string | null;
 
-  @ApiProperty({ description: 'Kind of clip: gen, concat, upload...', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Kind of clip: gen, concat, upload...',
+    nullable: true,
+    type: String,
+  })
   type!: string | null;
 
   @ApiProperty({ description: 'Creation time (ISO 8601).', nullable: true, type: String })
   created_at!: string | null;
 
-  @ApiProperty({ description: 'Why the upstream failed the clip (e.g. moderation); null unless status is error.', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Why the upstream failed the clip (e.g. moderation); null unless status is error.',
+    nullable: true,
+    type: String,
+  })
   error_message!: string | null;
 
-  @ApiProperty({ description: 'True when the lyrics carry the spoken warning that flagged accounts get; such audio is likely degraded.' })
+  @ApiProperty({
+    description:
+      'True when the lyrics carry the spoken warning that flagged accounts get; such audio is likely degraded.',
+  })
   suspect_degraded!: boolean;
 }
 
@@ -58,12 +88,25 @@ export class GenerationResponseDto {
   @ApiProperty({ description: 'Generation id (UUID) assigned by the gateway.' })
   id!: string;
 
-  @ApiProperty({ description: 'What was requested.', enum: ['custom', 'description', 'extend', 'concat'] })
+  @ApiProperty({
+    description: 'What was requested.',
+    enum: ['custom', 'description', 'extend', 'concat'],
+  })
   kind!: string;
 
   @ApiProperty({
-    description: 'Overall status: partial means some clips complete and some failed; unknown means a lost submit whose clips are still being looked for.',
-    enum: ['submitted', 'queued', 'streaming', 'complete', 'partial', 'error', 'timeout', 'unknown'],
+    description:
+      'Overall status: partial means some clips complete and some failed; unknown means a lost submit whose clips are still being looked for.',
+    enum: [
+      'submitted',
+      'queued',
+      'streaming',
+      'complete',
+      'partial',
+      'error',
+      'timeout',
+      'unknown',
+    ],
   })
   status!: string;
 
@@ -73,10 +116,17 @@ export class GenerationResponseDto {
   @ApiProperty({ description: 'Submit time (ISO 8601).' })
   created_at!: string;
 
-  @ApiProperty({ description: 'Time the generation reached a final status (ISO 8601).', nullable: true, type: String })
+  @ApiProperty({
+    description: 'Time the generation reached a final status (ISO 8601).',
+    nullable: true,
+    type: String,
+  })
   finished_at!: string | null;
 
-  @ApiProperty({ description: 'The clips: two per generate, one per concat.', type: [ClipResponseDto] })
+  @ApiProperty({
+    description: 'The clips: two per generate, one per concat.',
+    type: [ClipResponseDto],
+  })
   clips!: ClipResponseDto[];
 }
 
@@ -109,6 +159,9 @@ export class AlignedLyricsResponseDto {
   @ApiProperty({ description: 'Clip id.' })
   clip_id!: string;
 
-  @ApiProperty({ description: 'Word timings; empty until the clip is complete.', type: [AlignedWordDto] })
+  @ApiProperty({
+    description: 'Word timings; empty until the clip is complete.',
+    type: [AlignedWordDto],
+  })
   aligned_words!: AlignedWordDto[];
 }

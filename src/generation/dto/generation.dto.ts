@@ -1,10 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsNumber, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { WaitBudgetQueryDto } from '../../common/dto';
 import { MODELS } from '../model-limits';
 
 export class CreateGenerationDto {
-  @ApiPropertyOptional({ description: 'Lyrics (custom mode). Use section tags such as [Verse] and [Chorus]. Limit depends on the model: 3000 code points for v3.x/v4, 5000 for later.', maxLength: 5000 })
+  @ApiPropertyOptional({
+    description:
+      'Lyrics (custom mode). Use section tags such as [Verse] and [Chorus]. Limit depends on the model: 3000 code points for v3.x/v4, 5000 for later.',
+    maxLength: 5000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(5000)
@@ -16,7 +29,10 @@ export class CreateGenerationDto {
   @MaxLength(100)
   title?: string;
 
-  @ApiPropertyOptional({ description: 'Style tags, e.g. "synthwave, female vocals" (custom mode).', maxLength: 1000 })
+  @ApiPropertyOptional({
+    description: 'Style tags, e.g. "synthwave, female vocals" (custom mode).',
+    maxLength: 1000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(1000)
@@ -28,7 +44,11 @@ export class CreateGenerationDto {
   @MaxLength(1000)
   negative_tags?: string;
 
-  @ApiPropertyOptional({ description: 'Description mode: a description of the song; Suno writes the lyrics. When set, prompt/title/tags are ignored.', maxLength: 3000 })
+  @ApiPropertyOptional({
+    description:
+      'Description mode: a description of the song; Suno writes the lyrics. When set, prompt/title/tags are ignored.',
+    maxLength: 3000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(3000)
@@ -44,7 +64,10 @@ export class CreateGenerationDto {
   @IsBoolean()
   make_instrumental?: boolean;
 
-  @ApiPropertyOptional({ description: 'A solved captcha token (hCaptcha or Turnstile) when the upstream demands one.', maxLength: 10000 })
+  @ApiPropertyOptional({
+    description: 'A solved captcha token (hCaptcha or Turnstile) when the upstream demands one.',
+    maxLength: 10000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(10000)
@@ -52,7 +75,11 @@ export class CreateGenerationDto {
 }
 
 export class ExtendClipDto {
-  @ApiProperty({ description: 'Second of the source clip from which the extension continues.', minimum: 0, maximum: 1200 })
+  @ApiProperty({
+    description: 'Second of the source clip from which the extension continues.',
+    minimum: 0,
+    maximum: 1200,
+  })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(1200)
@@ -87,7 +114,10 @@ export class ExtendClipDto {
   @IsIn(MODELS)
   mv?: string;
 
-  @ApiPropertyOptional({ description: 'A solved captcha token when the upstream demands one.', maxLength: 10000 })
+  @ApiPropertyOptional({
+    description: 'A solved captcha token when the upstream demands one.',
+    maxLength: 10000,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(10000)
@@ -96,7 +126,11 @@ export class ExtendClipDto {
 
 /** Wait options of generation routes: the shared budget plus what to wait for. */
 export class WaitQueryDto extends WaitBudgetQueryDto {
-  @ApiPropertyOptional({ description: 'What to wait for: every clip streaming (playable early) or complete.', enum: ['streaming', 'complete'], default: 'complete' })
+  @ApiPropertyOptional({
+    description: 'What to wait for: every clip streaming (playable early) or complete.',
+    enum: ['streaming', 'complete'],
+    default: 'complete',
+  })
   @IsOptional()
   @IsIn(['streaming', 'complete'])
   wait_for?: 'streaming' | 'complete';

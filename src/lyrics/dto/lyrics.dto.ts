@@ -2,7 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 
 export class CreateLyricsDto {
-  @ApiProperty({ description: 'What the lyrics should be about.', maxLength: 3000, example: 'a rainy night in a neon city' })
+  @ApiProperty({
+    description: 'What the lyrics should be about.',
+    maxLength: 3000,
+    example: 'a rainy night in a neon city',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(3000)

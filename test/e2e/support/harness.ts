@@ -8,7 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../../src/config/load-config';
 import { createApp } from '../../../src/create-app';
-import { DEFAULT_ACCOUNT, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../emulator';
+import {
+  DEFAULT_ACCOUNT,
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from '../../emulator';
 
 /** API key the harness configures unless a spec passes its own. */
 export const TEST_API_KEY = 'e2e-test-key-0123456789';
@@ -81,7 +86,11 @@ export interface Stack {
   emulator: RunningEmulator;
   app: NestFastifyApplication;
   apiKey: string;
-  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<GatewayResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: RequestOptions,
+  ): Promise<GatewayResponse<T>>;
   /** Parsed gateway log lines, oldest first. */
   logs(): Record<string, unknown>[];
   /** Every byte the gateway logged, unparsed. */
@@ -130,19 +139,34 @@ function defaultEnv(emulatorUrl: string, apiKey: string): Record<string, string>
 
 /** Starts the emulator and the gateway; call `close()` in `afterAll`. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const emulator = await startEmulator({ generationS: 2, clipDurationS: 3, ...options.emulator, port: 0, quiet: true });
+  const emulator = await startEmulator({
+    generationS: 2,
+    clipDurationS: 3,
+    ...options.emulator,
+    port: 0,
+    quiet: true,
+  });
   const apiKey = options.apiKey ?? TEST_API_KEY;
   let app: NestFastifyApplication | undefined;
   try {
     await options.beforeGateway?.(emulator);
     const startConfig = await control(emulator, 'GET', '/__emulator/config');
-    const startAccounts = (await control(emulator, 'GET', '/__emulator/accounts')).accounts as Record<string, unknown>[];
+    const startAccounts = (await control(emulator, 'GET', '/__emulator/accounts'))
+      .accounts as Record<string, unknown>[];
     const capture = new LogCapture();
     const config = loadConfig({ ...defaultEnv(emulator.url, apiKey), ...options.env });
     app = await createApp({ config, logDestination: capture.stream });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const stack = buildStack({ emulator, app, apiKey, capture, gatewayUrl: `http://127.0.0.1:${port}`, startConfig, startAccounts });
+    const stack = buildStack({
+      emulator,
+      app,
+      apiKey,
+      capture,
+      gatewayUrl: `http://127.0.0.1:${port}`,
+      startConfig,
+      startAccounts,
+    });
     if (options.waitForLogin ?? true) await waitForBootLogin(stack);
 
     return stack;
@@ -172,14 +196,17 @@ function buildStack(parts: StackParts): Stack {
     emulator,
     app,
     apiKey,
-    request: (method, path, options = {}) => gatewayRequest(gatewayUrl, apiKey, method, path, options),
+    request: (method, path, options = {}) =>
+      gatewayRequest(gatewayUrl, apiKey, method, path, options),
     logs: () => capture.lines(),
     rawLogs: () => capture.raw(),
-    fault: async (spec) => (await control(emulator, 'POST', '/__emulator/faults', spec)).id as string,
+    fault: async (spec) =>
+      (await control(emulator, 'POST', '/__emulator/faults', spec)).id as string,
     clearFaults: async () => {
       await control(emulator, 'DELETE', '/__emulator/faults');
     },
-    stats: async () => (await control(emulator, 'GET', '/__emulator/stats')) as unknown as EmulatorStatsView,
+    stats: async () =>
+      (await control(emulator, 'GET', '/__emulator/stats')) as unknown as EmulatorStatsView,
     patchEmulatorConfig: (patch) => control(emulator, 'PATCH', '/__emulator/config', patch),
     upsertEmulatorAccount: (account) => control(emulator, 'POST', '/__emulator/accounts', account),
     resetUpstream: async () => {
@@ -187,7 +214,14 @@ function buildStack(parts: StackParts): Stack {
       await control(emulator, 'PATCH', '/__emulator/config', parts.startConfig);
       for (const account of parts.startAccounts) {
         const { id, credits, plan, signed_out, revoked, degraded } = account;
-        await control(emulator, 'POST', '/__emulator/accounts', { id, credits, plan, signed_out, revoked, degraded });
+        await control(emulator, 'POST', '/__emulator/accounts', {
+          id,
+          credits,
+          plan,
+          signed_out,
+          revoked,
+          degraded,
+        });
       }
     },
     close: () =>
@@ -223,7 +257,13 @@ async function gatewayRequest(
   const text = await response.text();
   const contentType = response.headers.get('content-type') ?? '';
 
-  return { status: response.status, headers: response.headers, body: parseJson(text, contentType), text, contentType };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: parseJson(text, contentType),
+    text,
+    contentType,
+  };
 }
 
 function parseJson(text: string, contentType: string): any {
@@ -260,9 +300,16 @@ async function waitForBootLogin(stack: Stack, timeoutMs = 10_000): Promise<void>
   for (;;) {
     const response = await stack.request('GET', '/v1/accounts');
     const accounts = (response.body?.accounts ?? []) as { state: string }[];
-    if (response.status === 200 && accounts.length > 0 && accounts.every((a) => a.state !== 'starting')) return;
+    if (
+      response.status === 200 &&
+      accounts.length > 0 &&
+      accounts.every((a) => a.state !== 'starting')
+    )
+      return;
     if (Date.now() > deadline) {
-      throw new Error(`the gateway's boot login did not end within ${timeoutMs} ms: ${response.status} ${response.text}`);
+      throw new Error(
+        `the gateway's boot login did not end within ${timeoutMs} ms: ${response.status} ${response.text}`,
+      );
     }
     await sleep(25);
   }
@@ -325,7 +372,8 @@ export async function eventually<T>(
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
 }

@@ -9,7 +9,9 @@ const STACK_FRAME = /\bat (?:[\w$.<>[\] ]+ \()?(?:\/|file:|node:)[^\s)]*:\d+:\d+
  * request id that the `x-request-id` header carries, and no HTML, "undefined" or stack trace.
  */
 export function expectProblem(response: GatewayResponse, status: number, code: string): void {
-  expect({ status: response.status, code: response.body?.code, text: response.text }).toMatchObject({ status, code });
+  expect({ status: response.status, code: response.body?.code, text: response.text }).toMatchObject(
+    { status, code },
+  );
   expect(response.contentType).toMatch(/^application\/problem\+json/);
   expect(response.body.status).toBe(status);
   expect(typeof response.body.title).toBe('string');
