@@ -15,10 +15,12 @@ export interface GatewaySamples {
   rss: { startBytes: number; peakBytes: number; endBytes: number; samples: number };
   /**
    * From the gateway's `/metrics`, as exported (sampling interval included). prom-client resets
-   * its event-loop histogram at each scrape, so each sample covers about one scrape interval;
-   * the first sample is dropped because it covers the time before sampling started.
+   * its event-loop histogram at each scrape, so each sample covers about one scrape interval.
+   * The first sample is dropped because it covers the time before sampling started.
    */
   eventLoop: { p99MaxS: number; p99MedianS: number; maxS: number; samples: number };
+  /** V8 heap in use (`nodejs_heap_size_used_bytes`), garbage not yet collected included. */
+  heapUsed: { peakBytes: number; endBytes: number };
 }
 
 /**
@@ -29,6 +31,7 @@ export class GatewaySampler {
   private readonly rss: number[] = [];
   private readonly p99: number[] = [];
   private readonly max: number[] = [];
+  private readonly heapUsed: number[] = [];
   private rssTimer?: NodeJS.Timeout;
   private scrapeTimer?: NodeJS.Timeout;
   private scraping?: Promise<void>;
@@ -69,10 +72,14 @@ export class GatewaySampler {
         maxS: this.max.length === 0 ? Number.NaN : Math.max(...this.max),
         samples: this.p99.length,
       },
+      heapUsed: {
+        peakBytes: this.heapUsed.length === 0 ? Number.NaN : Math.max(...this.heapUsed),
+        endBytes: this.heapUsed.length === 0 ? Number.NaN : this.heapUsed[this.heapUsed.length - 1],
+      },
     };
   }
 
-  /** A gateway that exited leaves a gap in the samples; its exit fails the scenario elsewhere. */
+  /** Records one RSS sample. A gateway that exited leaves a gap, and its exit fails the scenario elsewhere. */
   private sampleRss(): void {
     try {
       this.rss.push(rssBytes(this.pid));
@@ -87,7 +94,8 @@ export class GatewaySampler {
     try {
       const response = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(5_000) });
       const text = await response.text();
-      if (!response.ok) throw new Error(`status ${response.status}`);
+      if (!response.ok) throw new Error(`GET /metrics failed with status ${response.status}`);
+      this.heapUsed.push(gaugeValue(text, 'nodejs_heap_size_used_bytes'));
       if (first) return;
       this.p99.push(gaugeValue(text, 'nodejs_eventloop_lag_p99_seconds'));
       this.max.push(gaugeValue(text, 'nodejs_eventloop_lag_max_seconds'));

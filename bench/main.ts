@@ -67,7 +67,7 @@ async function prepare(options: BenchOptions, services: ServiceSettings): Promis
 }
 
 async function runScenarios(ctx: BenchContext, report: BenchReport): Promise<boolean> {
-  let allPassed = true;
+  let allCompleted = true;
   for (const name of ctx.options.scenarios) {
     log(`scenario ${name}`);
     try {
@@ -75,7 +75,7 @@ async function runScenarios(ctx: BenchContext, report: BenchReport): Promise<boo
       report.scenarios[name] = outcome;
       report.targets.push(...outcome.checks);
     } catch (error) {
-      allPassed = false;
+      allCompleted = false;
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       report.scenarios[name] = { error: message };
       log(`scenario ${name} failed: ${message}`);
@@ -84,7 +84,7 @@ async function runScenarios(ctx: BenchContext, report: BenchReport): Promise<boo
     }
   }
 
-  return allPassed;
+  return allCompleted;
 }
 
 function printReport(report: BenchReport, path: string): void {
@@ -96,6 +96,11 @@ function printReport(report: BenchReport, path: string): void {
   parts.push(renderTable(checksTable(report.targets)));
   for (const warning of report.warnings) parts.push(`warning: ${warning}`);
   process.stdout.write(`${parts.join('\n\n')}\n\nresults: ${relative(ROOT, path)}\n`);
+}
+
+/** The command line as a user would type it. */
+function benchCommand(args: string[]): string {
+  return args.length === 0 ? 'npm run bench' : `npm run bench -- ${args.join(' ')}`;
 }
 
 async function main(): Promise<number> {
@@ -118,10 +123,7 @@ async function main(): Promise<number> {
   const report: BenchReport = {
     started_at: new Date().toISOString(),
     finished_at: '',
-    command: `npm run bench --${process.argv
-      .slice(2)
-      .map((arg) => ` ${arg}`)
-      .join('')}`,
+    command: benchCommand(process.argv.slice(2)),
     mode: options.smoke ? 'smoke' : 'full',
     machine: machineInfo(ROOT, cpus),
     settings: { ...options, emulator: emulatorSettings(options), log_dir: logDir },
@@ -130,12 +132,12 @@ async function main(): Promise<number> {
     warnings,
   };
   const ctx = await prepare(options, { root: ROOT, logDir, cpus });
-  const allPassed = await runScenarios(ctx, report);
+  const allCompleted = await runScenarios(ctx, report);
   report.finished_at = new Date().toISOString();
   const path = writeReport(ROOT, report);
   printReport(report, path);
 
-  return allPassed ? 0 : 1;
+  return allCompleted ? 0 : 1;
 }
 
 function onSignal(signal: NodeJS.Signals): void {

@@ -179,6 +179,7 @@ function outcome(
     lag_p95_ms: spread(results.map((run) => run.lagMs.p95)),
     answer_p95_ms: spread(results.map((run) => run.answerMs.p95)),
     rss_peak_bytes: spread(results.map((run) => run.gateway.rss.peakBytes)),
+    heap_used_end_bytes: spread(results.map((run) => run.gateway.heapUsed.endBytes)),
     // Lag beyond the gateway's 20 ms sampling interval; the raw gauges are under `runs`.
     event_loop_lag_p99_worst_second_s: spread(
       results.map((run) => run.gateway.eventLoop.p99MaxS - LOOP_SAMPLING_INTERVAL_S),
@@ -197,6 +198,7 @@ function outcome(
       'lag P95 ms, all runs',
       'answer P95 ms',
       'RSS start → peak',
+      'heap used at end',
       'loop lag P99 ms, worst second (beyond 20 ms sampling)',
       'loop lag max ms (beyond 20 ms sampling)',
       'upstream generate / feed / clip',
@@ -209,6 +211,7 @@ function outcome(
       index === 0 ? formatNumber(pooled.p95, 0) : '',
       formatNumber(run.answerMs.p95, 0),
       `${formatMegabytes(run.gateway.rss.startBytes)} → ${formatMegabytes(run.gateway.rss.peakBytes)}`,
+      formatMegabytes(run.gateway.heapUsed.endBytes),
       formatNumber((run.gateway.eventLoop.p99MaxS - LOOP_SAMPLING_INTERVAL_S) * 1000, 1),
       formatNumber((run.gateway.eventLoop.maxS - LOOP_SAMPLING_INTERVAL_S) * 1000, 1),
       `${run.upstream.generate} / ${run.upstream.feed} / ${run.upstream.clip}`,
