@@ -57,10 +57,11 @@ describe('token keep-alive', () => {
       await sleep(150);
     }
     const after = await stack.stats();
+    const minted = after.tokens_minted - before.tokens_minted;
+    console.log(`token lifecycle: ${calls} calls over 30 s with a 3 s JWT, ${minted} tokens minted`);
 
     expect([...statuses.keys()]).toEqual([200]);
     expect(calls).toBeGreaterThan(100);
-    const minted = after.tokens_minted - before.tokens_minted;
     expect(minted).toBeGreaterThanOrEqual(8);
     expect(minted).toBeLessThanOrEqual(30);
     // Every fifth Clerk call rotates `__client`, so the gateway must have followed rotations.
