@@ -46,6 +46,8 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: nestLogger,
     abortOnError: false,
+    // Nest would add a form-urlencoded parser at init; Fastify's own JSON parser is all we accept.
+    bodyParser: false,
   });
   app.useLogger(nestLogger);
 
@@ -53,16 +55,12 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   registerHttpObservability(fastify, root, app.get(MetricsService));
   // A caller without X-Request-Timeout-Ms may wait for about three read attempts.
   registerRequestDeadline(fastify, { defaultTimeoutMs: config.upstream.readTimeoutMs * 3 });
-  // JSON only: a text/plain body gets 415 instead of reaching validation as a string.
+  // JSON only: text/plain and form bodies (curl's default without -H) get 415, not a confusing 400.
   fastify.removeContentTypeParser(['text/plain']);
-  app
-    .get(ShutdownService)
-    .attach(app, {
-      flushLogs: () =>
-        new Promise<void>((resolve, reject) =>
-          root.flush((err) => (err ? reject(err) : resolve())),
-        ),
-    });
+  app.get(ShutdownService).attach(app, {
+    flushLogs: () =>
+      new Promise<void>((resolve, reject) => root.flush((err) => (err ? reject(err) : resolve()))),
+  });
 
   app.useGlobalPipes(createValidationPipe());
   setupSwagger(app);

@@ -24,6 +24,14 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof UpstreamError) return mapUpstreamError(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    // Body-parsing failures reach the filter as HttpExceptions with terse texts; say what to fix.
+    if (
+      status === 413 ||
+      status === 415 ||
+      (status === 400 && /body cannot be empty/i.test(exception.message))
+    ) {
+      return fromFastifyError(status, '', exception.message);
+    }
     const code =
       HTTP_CODES[status] ?? (status >= 500 ? ErrorCode.InternalError : ErrorCode.ValidationFailed);
     const detail = status === 404 ? 'No route matches this method and path.' : exception.message;
@@ -52,21 +60,21 @@ export function toAppError(exception: unknown): AppError {
 }
 
 function fromFastifyError(status: number, code: string, message: string): AppError {
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
     return new AppError({
       status: 415,
       code: ErrorCode.UnsupportedMediaType,
       detail: 'The request body must be JSON (Content-Type: application/json).',
     });
   }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
     return new AppError({
       status: 413,
       code: ErrorCode.PayloadTooLarge,
       detail: 'The request body is larger than the configured limit.',
     });
   }
-  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || /body cannot be empty/i.test(message)) {
     return new AppError({
       status: 400,
       code: ErrorCode.ValidationFailed,

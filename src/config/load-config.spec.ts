@@ -47,6 +47,20 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/LOG_LEVEL/);
   });
 
+  it('reports schema and cross-variable problems in one pass', () => {
+    const problems = problemsOf({
+      API_KEYS: 'short',
+      SUNO_COOKIE: 'x=1',
+      PORT: 'abc',
+      RETRY_MAX_ATTEMPTS: '9',
+    });
+
+    expect(problems.join('\n')).toMatch(/PORT/);
+    expect(problems.join('\n')).toMatch(/RETRY_MAX_ATTEMPTS/);
+    expect(problems.join('\n')).toMatch(/API_KEYS entry 1 must be at least 8/);
+    expect(problems.join('\n')).toMatch(/SUNO_COOKIE has no __client/);
+  });
+
   it('requires API keys unless auth is disabled', () => {
     expect(problemsOf({ SUNO_COOKIE: COOKIE }).join()).toMatch(/API_KEYS is required/);
     expect(problemsOf({ SUNO_COOKIE: COOKIE, AUTH_DISABLED: 'true' })).toEqual([]);

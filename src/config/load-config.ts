@@ -28,11 +28,8 @@ const PLACEHOLDER_KEYS = new Set([
 /** Validates the environment and builds the typed configuration, or throws a ConfigError. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map(describeIssue));
-  }
-  const env = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const env = parsed.success ? parsed.data : parseWithoutInvalid(source, parsed.error.issues);
   const apiKeys = parseApiKeys(env, problems);
   const accounts = loadAccounts(env, problems);
 
@@ -55,6 +52,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   return buildConfig(env, apiKeys, accounts);
+}
+
+/**
+ * Parses again with the invalid variables left out (so their defaults apply), letting the
+ * checks that span several variables run too: one boot then reports every problem.
+ */
+function parseWithoutInvalid(source: NodeJS.ProcessEnv, issues: ZodIssue[]): Env {
+  const rest = { ...source };
+  for (const issue of issues) delete rest[String(issue.path[0])];
+  const retry = envSchema.safeParse(rest);
+  if (!retry.success) throw new ConfigError(issues.map(describeIssue));
+
+  return retry.data;
 }
 
 function buildConfig(env: Env, apiKeys: ApiKey[], accounts: AccountConfig[]): AppConfig {

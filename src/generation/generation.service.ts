@@ -46,6 +46,23 @@ export class GenerationService {
 
   async create(dto: CreateGenerationDto, wait: WaitQueryDto): Promise<GenerationAnswer> {
     const description = dto.gpt_description_prompt;
+    const customFields = (['prompt', 'title', 'tags', 'negative_tags'] as const).filter(
+      (f) => dto[f],
+    );
+    if (description && customFields.length > 0) {
+      // Upstream would silently drop the custom fields and still charge for the songs.
+      throw new AppError({
+        status: 400,
+        code: ErrorCode.ValidationFailed,
+        detail: `Choose one mode: gpt_description_prompt (description mode) cannot be combined with ${customFields.join(', ')} (custom mode).`,
+        extra: {
+          errors: customFields.map((field) => ({
+            field,
+            message: 'not allowed together with gpt_description_prompt',
+          })),
+        },
+      });
+    }
     if (
       !description &&
       (dto.prompt === undefined || dto.prompt === null) &&

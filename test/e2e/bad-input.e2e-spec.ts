@@ -34,6 +34,27 @@ interface BadInputRow {
 const ROWS: BadInputRow[] = [
   // POST /v1/generations bodies
   {
+    name: 'generation mixing description and custom mode',
+    method: 'POST',
+    path: '/v1/generations',
+    options: { body: { gpt_description_prompt: 'a calm piano piece', prompt: '[Verse] words' } },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    detail: ['gpt_description_prompt', 'prompt'],
+  },
+  {
+    name: 'form-encoded body (curl without a JSON content type)',
+    method: 'POST',
+    path: '/v1/generations',
+    options: {
+      rawBody: '{"gpt_description_prompt":"x"}',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    },
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: ['application/json'],
+  },
+  {
     name: 'generation without prompt or description',
     method: 'POST',
     path: '/v1/generations',

@@ -58,7 +58,9 @@ describe('token keep-alive', () => {
     }
     const after = await stack.stats();
     const minted = after.tokens_minted - before.tokens_minted;
-    console.log(`token lifecycle: ${calls} calls over 30 s with a 3 s JWT, ${minted} tokens minted`);
+    console.log(
+      `token lifecycle: ${calls} calls over 30 s with a 3 s JWT, ${minted} tokens minted`,
+    );
 
     expect([...statuses.keys()]).toEqual([200]);
     expect(calls).toBeGreaterThan(100);

@@ -55,16 +55,14 @@ export class ChatCompletionsController {
       const error = toAppError(err);
       if (error.retryAfterS !== undefined)
         void reply.header('retry-after', String(error.retryAfterS));
-      await reply
-        .status(error.status)
-        .send({
-          error: {
-            message: error.message,
-            type: error.status < 500 ? 'invalid_request_error' : 'api_error',
-            param: null,
-            code: error.code,
-          },
-        });
+      await reply.status(error.status).send({
+        error: {
+          message: error.message,
+          type: error.status < 500 ? 'invalid_request_error' : 'api_error',
+          param: null,
+          code: error.code,
+        },
+      });
     }
   }
 
