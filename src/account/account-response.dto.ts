@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ACCOUNT_STATES } from '../session/account';
 
 export class BillingDto {
   @ApiProperty({
@@ -41,18 +42,7 @@ export class AccountResponseDto {
 
   @ApiProperty({
     description: 'Account state.',
-    enum: [
-      'starting',
-      'active',
-      'expired',
-      'needs_relogin',
-      'captcha_required',
-      'revoked',
-      'no_credits',
-      'cooling_down',
-      'auth_unreachable',
-      'disabled',
-    ],
+    enum: ACCOUNT_STATES,
   })
   state!: string;
 

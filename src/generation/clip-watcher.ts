@@ -11,6 +11,8 @@ import { Reconciler } from './reconciler';
 
 /** Feed calls take at most this many ids, to keep URLs short. */
 const FEED_BATCH = 20;
+/** Feed calls in flight at once per account while polling. */
+const FEED_CONCURRENCY = 4;
 /** Event that ends every wait at once; see `releaseWaiters`. */
 const RELEASE = Symbol('release waiters');
 
@@ -161,10 +163,13 @@ export class ClipWatcher implements OnApplicationShutdown {
     ids: string[],
   ): Promise<Map<string, Clip>> {
     const found = new Map<string, Clip>();
-    for (let i = 0; i < ids.length; i += FEED_BATCH) {
-      for (const clip of await this.studio.feed(account, ids.slice(i, i + FEED_BATCH)))
-        found.set(clip.id, clip);
-    }
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += FEED_BATCH) batches.push(ids.slice(i, i + FEED_BATCH));
+    // A few feed calls at a time: 1,000 waits are 100 batches, and one after another they
+    // delayed the last songs by seconds, while all at once they would burst the upstream.
+    await forEachLimited(batches, FEED_CONCURRENCY, async (batch) => {
+      for (const clip of await this.studio.feed(account, batch)) found.set(clip.id, clip);
+    });
     // The batch feed has been seen to omit errored clips; ask for those one by one.
     for (const id of ids.filter((id) => !found.has(id))) {
       found.set(id, await this.studio.clip(account, id));
@@ -205,4 +210,17 @@ export class ClipWatcher implements OnApplicationShutdown {
     this.onFinish.delete(generation.id);
     finished?.();
   }
+}
+
+/** Runs `task` over `items` with at most `limit` running at once; rejects on the first failure. */
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
