@@ -45,9 +45,9 @@ const READMIT_FROM: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Submits work that spends credits, at most once per logical request. A slot of the
- * account's bulkhead is held until the generation finishes. After an answer is lost, the
- * account's newest clips are read before anything is sent again.
+ * Submits work that spends credits and never resends it blindly: after a response is lost,
+ * the account's newest clips are read first, and only a dropped connection with no new clips
+ * leads to one resubmit. A slot of the account's bulkhead is held until the generation ends.
  */
 @Injectable()
 export class Submitter {
@@ -118,7 +118,7 @@ export class Submitter {
       generation.clips = await this.sendOnce(account, request, generation);
     } catch (err) {
       if (generation.clips.length === 0 && generation.fingerprint) {
-        // The answer was lost and reconciliation goes on in the background: keep the slot.
+        // The response was lost and reconciliation goes on in the background, so keep the slot.
         this.store.save(generation);
         this.watcher.watch(generation, done);
       } else {
