@@ -1,10 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AccountModule } from './account/account.module';
 import { ApiKeyGuard } from './common/api-key.guard';
-import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
-import { IdempotencyStore, MemoryIdempotencyStore } from './common/idempotency/idempotency.store';
-import { RedisIdempotencyStore } from './common/idempotency/redis-idempotency.store';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
 import { ProblemFilter } from './common/problem.filter';
 import { RedisModule } from './common/redis.module';
 import { CompatModule } from './compat/compat.module';
@@ -12,8 +10,6 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { GenerationModule } from './generation/generation.module';
 import { HealthModule } from './health/health.module';
-import { REDIS_CLIENT } from './health/redis.provider';
-import type Redis from 'ioredis';
 import { LyricsModule } from './lyrics/lyrics.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { ResilienceModule } from './resilience/resilience.module';
@@ -27,6 +23,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot({ metricsEnabled: config.metrics.enabled }),
         RedisModule,
+        IdempotencyModule,
         ResilienceModule,
         HealthModule,
         GenerationModule,
@@ -35,14 +32,7 @@ export class AppModule {
         CompatModule,
       ],
       providers: [
-        {
-          provide: IdempotencyStore,
-          inject: [REDIS_CLIENT],
-          useFactory: (redis: Redis | null) =>
-            redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(),
-        },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useClass: ProblemFilter },
       ],
     };

@@ -1,6 +1,11 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 export const IDEMPOTENT = 'suno-gateway:idempotent';
 
-/** Marks a POST route that honours the Idempotency-Key header. */
-export const Idempotent = () => SetMetadata(IDEMPOTENT, true);
+/**
+ * Marks a POST route that honours the Idempotency-Key header. The interceptor is attached
+ * here rather than globally, so read routes do not pay for it on every request.
+ */
+export const Idempotent = () =>
+  applyDecorators(SetMetadata(IDEMPOTENT, true), UseInterceptors(IdempotencyInterceptor));
