@@ -13,7 +13,7 @@ export interface AppErrorOptions {
 }
 
 /**
- * A failure with a known client-facing answer. The exception filter turns it into the
+ * A failure with a known client-facing response. The exception filter turns it into the
  * problem+json body; anything that is not an AppError becomes a 500 with hidden internals.
  */
 export class AppError extends Error {

@@ -32,7 +32,7 @@ export class ProblemDto {
   })
   retry_after?: number;
 
-  @ApiPropertyOptional({ description: 'Status the upstream answered with.' })
+  @ApiPropertyOptional({ description: 'HTTP status the upstream returned.' })
   upstream_status?: number;
 
   @ApiPropertyOptional({
@@ -48,7 +48,7 @@ export class ProblemDto {
   generation_id?: string;
 }
 
-/** Documents the problem+json answers every upstream-backed route can give. */
+/** Documents the problem+json responses every upstream-backed route can give. */
 export const ApiProblems = () =>
   applyDecorators(
     ApiResponse({

@@ -24,7 +24,7 @@ export function toAppError(exception: unknown): AppError {
   if (exception instanceof UpstreamError) return mapUpstreamError(exception);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    // Body-parsing failures reach the filter as HttpExceptions with terse texts; say what to fix.
+    // Body-parsing failures reach the filter as HttpExceptions with terse texts, so replace them with what to fix.
     if (
       status === 413 ||
       status === 415 ||

@@ -8,7 +8,7 @@ export interface RequestContext {
   /** Account serving the request, once one is chosen. */
   accountId?: string;
   route?: string;
-  /** Epoch ms by which the request should be answered; upstream retries stop before it. */
+  /** Epoch ms by which the response is due; upstream retries stop before it. */
   deadlineMs?: number;
 }
 

@@ -17,7 +17,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
 }
 
 /**
- * Global pipe: unknown fields are rejected, types are converted, and the answer is a 400
+ * Global pipe: unknown fields are rejected, types are converted, and invalid input gets a 400
  * problem naming every bad field.
  */
 export function createValidationPipe(): ValidationPipe {

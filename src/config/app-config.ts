@@ -22,7 +22,7 @@ export interface AppConfig {
     bodyLimitBytes: number;
     /** Time readiness stays 503 while the server still serves, so endpoint removal propagates. */
     shutdownDrainMs: number;
-    /** Longest time in-flight requests may keep running after the drain. */
+    /** Maximum time in-flight requests may keep running after the drain. */
     shutdownWaitCapMs: number;
   };
   health: {

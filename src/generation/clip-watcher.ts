@@ -59,7 +59,7 @@ export class ClipWatcher implements OnApplicationShutdown {
 
   /**
    * Resolves when `done` holds for the generation, after `budgetMs`, or when `releaseWaiters`
-   * runs, whichever is first; the result tells whether `done` held.
+   * runs, whichever is first. Resolves to true only when `done` held.
    */
   waitUntil(
     generation: Generation,
@@ -94,7 +94,7 @@ export class ClipWatcher implements OnApplicationShutdown {
   }
 
   /**
-   * Ends every wait now and makes later waits return at once, so callers answer with the
+   * Ends every wait now and makes later waits return at once, so callers respond with the
    * current state (202 with the clips so far). Shutdown calls it when its wait cap ends.
    * Returns how many waits were ended.
    */

@@ -172,7 +172,7 @@ export class GenerationService {
 
   /**
    * Sends one generate. An account out of credits has been seen to get 200 with no clips
-   * instead of 402, so an empty answer is checked against billing and then reported as 402.
+   * instead of 402, so an empty response is checked against billing and then reported as 402.
    */
   private async generateOn(account: Account, payload: GeneratePayload): Promise<Clip[]> {
     try {

@@ -5,7 +5,7 @@ export type GenerationKind = 'custom' | 'description' | 'extend' | 'concat';
 export type GenerationStatus =
   'submitted' | 'queued' | 'streaming' | 'complete' | 'partial' | 'error' | 'timeout' | 'unknown';
 
-/** Fields that identify a submit among the account's newest clips when its answer was lost. */
+/** Fields that identify a submit among the account's newest clips when its response was lost. */
 export interface SubmitFingerprint {
   prompt: string | null;
   gpt_description_prompt: string | null;
@@ -14,7 +14,7 @@ export interface SubmitFingerprint {
 }
 
 /**
- * One create/extend/concat request and its clips. `unknown` means the submit's answer was
+ * One create/extend/concat request and its clips. `unknown` means the submit's response was
  * lost (timeout) and reconciliation has not yet found its clips.
  */
 export interface Generation {

@@ -25,7 +25,7 @@ interface Scan {
 export type ReconcileResult = 'adopted' | 'resubmitted' | 'unknown';
 
 /**
- * Finds the clips of a submit whose answer was lost, by reading the account's newest clips
+ * Finds the clips of a submit whose response was lost, by reading the account's newest clips
  * and matching the request's text. Generation is not idempotent upstream, so this comes
  * before any resubmit.
  */

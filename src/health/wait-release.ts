@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 /**
  * Lets shutdown end the long polls that wait on their own timers (lyrics waits), so they
- * answer with their current state instead of having their connection cut.
+ * respond with their current state instead of having their connection cut.
  */
 @Injectable()
 export class WaitRelease {

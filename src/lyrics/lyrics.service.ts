@@ -21,7 +21,7 @@ const TERMINAL = new Set(['complete', 'error']);
 /** Lyrics jobs: submit, then poll until complete. Lyrics cost no credits. */
 @Injectable()
 export class LyricsService {
-  /** Which account made a lyrics job; bounded so it cannot grow without limit. */
+  /** Account that made each lyrics job, bounded so the map cannot grow without limit. */
   private readonly owners = new Map<string, string>();
 
   constructor(

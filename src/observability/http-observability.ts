@@ -216,7 +216,7 @@ function finish(request: FastifyRequest, status: number, deps: FinishDeps): void
   if (observation.quiet) return;
 
   const { ctx, problem } = observation;
-  // An open circuit answers without calling the upstream; its stack says nothing, and one
+  // An open circuit rejects without calling the upstream, so its stack carries no information. One
   // per request would flood the logs for the whole outage.
   const shed = problem?.code === 'CIRCUIT_OPEN';
   const line = {

@@ -10,7 +10,7 @@ import { MetricsService } from './metrics.service';
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
-  /** Prometheus text by default; OpenMetrics (with exemplars) when the scraper asks for it. */
+  /** Prometheus text by default; OpenMetrics (with exemplars) when the scraper requests it. */
   @Get()
   async scrape(
     @Headers('accept') accept: string | undefined,

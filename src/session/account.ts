@@ -72,7 +72,7 @@ export class Account {
   }
 }
 
-/** What `GET /v1/accounts` and the health probes show of an account; no secrets. */
+/** Account fields that `GET /v1/accounts` and the health probes show, without secrets. */
 export interface AccountView {
   id: string;
   state: AccountState;

@@ -45,7 +45,7 @@ export class ClerkApi {
         operation: 'clerk_token',
         host: 'clerk',
         status: response.status,
-        message: 'clerk_token answered without a jwt',
+        message: 'clerk_token returned no jwt',
         body: response.body,
       });
     }

@@ -1,7 +1,7 @@
 /**
  * The account's cookies as Clerk last set them. Only name=value pairs are kept: attributes
  * such as Path or Max-Age are not cookies. A response without Set-Cookie leaves the jar as
- * it was, and an empty value never replaces `__client`, so a bad answer cannot sign us out.
+ * it was, and an empty value never replaces `__client`, so a bad response cannot sign us out.
  */
 export class CookieJar {
   private readonly cookies = new Map<string, string>();

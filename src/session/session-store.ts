@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 
 /**
  * Where rotated cookies survive a restart. Clerk rotates `__client`; a gateway that only
- * knows the cookie from its environment loses the rotation on restart and, once the old value
+ * reads the cookie from its environment loses the rotation on restart and, once the old value
  * expires, every call fails until someone pastes a new cookie.
  */
 export abstract class SessionStore {
@@ -20,7 +20,7 @@ export class MemorySessionStore extends SessionStore {
   }
 
   async save(): Promise<void> {
-    // Nothing to persist to; the jar in memory already holds the rotation.
+    // Nothing to persist to; the jar in memory already contains the rotation.
   }
 }
 

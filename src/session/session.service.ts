@@ -156,7 +156,7 @@ export class SessionService
     try {
       return await this.clerk.mintToken(account, account.sessionId);
     } catch (err) {
-      // A stale session id answers 401; look the session up again once before giving up.
+      // A stale session id gets 401, so look the session up again once before giving up.
       if (
         !(err instanceof UpstreamError) ||
         err.status !== 401 ||

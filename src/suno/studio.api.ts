@@ -56,7 +56,7 @@ function str(value: unknown): string | null {
 
 const EMPTY_GENERATE = 'generate returned an empty clip list';
 
-/** True for the failure of a generate that answered 2xx with no clips. */
+/** True for the failure of a generate that returned 2xx with no clips. */
 export function isEmptyGenerate(err: unknown): err is UpstreamError {
   return (
     err instanceof UpstreamError &&

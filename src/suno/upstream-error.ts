@@ -4,7 +4,7 @@
  *   provably did not reach the upstream, so even a submit may be retried.
  * - `reset`: the socket dropped before any response; for a submit this is ambiguous.
  * - `timeout`: no complete response within the attempt's timeout; ambiguous for a submit.
- * - `http`: the upstream answered with a non-2xx status.
+ * - `http`: the upstream returned a non-2xx status.
  * - `bad_response`: 2xx but the body is not what the protocol promises (HTML, empty,
  *   invalid JSON, wrong shape).
  * - `circuit_open`: the breaker rejected the call before anything was sent.

@@ -212,7 +212,7 @@ function interpret(
     throw new UpstreamError({
       ...base,
       kind: 'http',
-      message: `${request.operation} answered ${response.status}`,
+      message: `${request.operation} returned HTTP ${response.status}`,
       body: parsed.ok ? parsed.value : undefined,
       retryAfterMs: parseRetryAfter(headerValue(response.headers['retry-after']), Date.now()),
     });
@@ -221,7 +221,7 @@ function interpret(
     throw new UpstreamError({
       ...base,
       kind: 'bad_response',
-      message: `${request.operation} answered ${response.status} with ${parsed.reason}`,
+      message: `${request.operation} returned HTTP ${response.status} with ${parsed.reason}`,
     });
   }
   const setCookie = response.headers['set-cookie'];

@@ -16,7 +16,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * Makes creating POSTs safe to repeat: the same key and body within the TTL return the stored
- * answer with `Idempotent-Replayed: true`; the same key with another body is 422; a request
+ * response with `Idempotent-Replayed: true`; the same key with another body is 422; a request
  * while the first is still running is 409.
  */
 @Injectable()
@@ -110,7 +110,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return body;
     } catch (err) {
       const error = toAppError(err);
-      // An answer that names a generation may have spent credits: replay it, never resubmit.
+      // A response that names a generation may have spent credits, so replay it and never resubmit.
       if (error.extra?.generation_id) {
         await this.store.complete(
           key,

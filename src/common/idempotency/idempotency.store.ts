@@ -1,4 +1,4 @@
-/** A stored answer to replay for a repeated Idempotency-Key. */
+/** A stored response to replay for a repeated Idempotency-Key. */
 export interface StoredResponse {
   status: number;
   body: unknown;

@@ -12,7 +12,7 @@ const KEEP_ALIVE_MS = 5_000;
 
 /**
  * OpenAI-compatible chat completions: the last user message is a song description; the
- * answer lists the songs. Errors use OpenAI's error shape because its clients expect it.
+ * response lists the songs. Errors use OpenAI's error shape because its clients expect it.
  */
 @ApiTags('compat')
 @ApiBearerAuth()

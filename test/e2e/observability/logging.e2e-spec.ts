@@ -84,10 +84,10 @@ describe('request logging', () => {
     });
     expect(failed[0]?.err).toMatchObject({
       type: 'UpstreamError',
-      message: 'billing answered 500',
+      message: 'billing returned HTTP 500',
       status: 500,
     });
-    expect(failed[0]?.err.stack).toContain('UpstreamError: billing answered 500');
+    expect(failed[0]?.err.stack).toContain('UpstreamError: billing returned HTTP 500');
     expect(
       stack.logs.forRequest('failure-1').filter((line) => line.context === 'ProblemFilter'),
     ).toHaveLength(0);
